@@ -1,0 +1,95 @@
+# ferry - build, test, demo, bench, fuzz.
+#
+#   make              build ferry, libferry.a (build/)
+#   make test         install missing Debian packages, build, run every test
+#   make test SAN=1   the same under ASan + UBSan + LSan (build-san/)
+#   make demo         generate CDP data and run the main job on LMDB
+#   make bench        benchmarks against peers (see docs/benchmarks.md)
+#   make fuzz         build and briefly run the libFuzzer targets (clang)
+
+SAN ?= 0
+ifeq ($(SAN),1)
+  B       := build-san
+  SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  OPT     := -O1 -g
+else
+  B       := build
+  SANFLAGS :=
+  OPT     := -O2 -g
+endif
+
+CC      ?= cc
+PKGS    := lmdb
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) \
+              -Iinclude -Isrc $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -pthread -lm
+
+LIB_SRC := $(wildcard src/core/*.c src/json/*.c src/store/*.c src/store/lmdb/*.c \
+             src/migrate/*.c src/snapshot/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOLS   := $(B)/cdp-gen
+
+.PHONY: all test demo bench fuzz clean deps check-deps
+all: $(B)/libferry.a $(B)/ferry $(TOOLS)
+
+deps:
+	@scripts/deps test
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libferry.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/ferry: $(CLI_OBJ) $(B)/libferry.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/cdp-gen: examples/cdp/gen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lm
+
+$(B)/tests/%: tests/unit/%.c $(B)/libferry.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(B)/libferry.a $(LDLIBS) $(TEST_LIBS)
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) SAN=$(SAN)
+	@B=$(B) tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all SAN=$(SAN)
+	@B=$(B) examples/demo.sh
+
+bench:
+	@scripts/deps bench
+	@$(MAKE) --no-print-directory all
+	@B=build bench/run
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: deps
+	@mkdir -p build-fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
+	    $(PKG_CFLAGS) -o build-fuzz/$$n $$f $(filter-out src/cli/%,$(LIB_SRC)) $(PKG_LIBS) -lm -pthread || exit 1; \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  build-fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} build-fuzz/corpus-$$n tests/fuzz/seeds-$$n 2>&1 | tail -2 || exit 1; \
+	done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

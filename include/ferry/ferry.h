@@ -1,0 +1,323 @@
+/*
+ * ferry.h - the public API of ferry: versioned, multi-tenant document
+ * indices and their zero-loss upgrades.
+ *
+ * This header is the manual. Conventions, as in LMDB:
+ *  - opaque handles (ferry_db, ferry_bulk, ferry_scan, ferry_changes);
+ *  - functions are ferry_<object>_<verb>() and return an int: 0 (FERRY_OK)
+ *    on success or a FERRY_E* code; ferry_strerror() names a code;
+ *  - results go through out-params placed last; an optional ferry_err*
+ *    (may be NULL) receives a one-line message saying what went wrong,
+ *    where (index, id, byte offset) and how to fix it;
+ *  - the caller owns everything it passes in; memory a call returns is
+ *    owned by the caller and released with the matching _free(), unless the
+ *    comment says the pointer is borrowed and until when it stays valid.
+ *  - On error, out-params are left untouched and nothing was written.
+ *
+ * Names (see docs/architecture.md): a physical index is
+ * "v{data version with _}.{tenant}.{index}" (v0_8_1.acme.profile); an alias
+ * is "{tenant}.{index}" (acme.profile); a bare "{index}" means the alias
+ * "default.{index}". Every call that takes an index name accepts all three.
+ */
+#ifndef FERRY_FERRY_H
+#define FERRY_FERRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FERRY_VERSION_STRING "0.1.0"
+
+/* Error codes. 0 is success; codes are only ever added at the end. */
+enum ferry_code {
+	FERRY_OK = 0,
+	FERRY_ENOTFOUND,  /* no such index, document, alias or version */
+	FERRY_EEXISTS,    /* already exists (index, or doc with op_type create) */
+	FERRY_EINVAL,     /* bad argument or option */
+	FERRY_EJSON,      /* body is not valid JSON (message has byte offset) */
+	FERRY_ENAME,      /* bad index, tenant or alias name, or bad id */
+	FERRY_EIO,        /* operating-system or storage I/O error */
+	FERRY_ENOMEM,     /* out of memory */
+	FERRY_EFULL,      /* data file reached its map size or disk is full */
+	FERRY_EHORIZON,   /* change log no longer reaches back that far */
+	FERRY_EBUSY,      /* locked by another owner (lease held) */
+	FERRY_EVERSION,   /* bad version string, or version rule violated */
+	FERRY_ECORRUPT,   /* stored data failed a consistency check */
+	FERRY_ELIMIT,     /* a size or count limit was crossed */
+	FERRY_EPERM,      /* not allowed (e.g. deleting the active version) */
+	FERRY_ENOTINIT,   /* data dir has no catalog yet: run `ferry init` */
+	FERRY_EOF,        /* iteration finished (not an error for iterators) */
+	FERRY_EINTERNAL,  /* a bug: please report it */
+	FERRY_ECODE_END   /* keep last */
+};
+
+/* A caller-owned error record. Functions fill it (if non-NULL) whenever
+ * they return non-zero; on success it is left untouched. */
+typedef struct ferry_err {
+	int code;
+	char msg[512];
+} ferry_err;
+
+/* Static, never NULL, for any int. */
+const char *ferry_strerror(int code);
+
+/* Limits. */
+#define FERRY_ID_MAX 512          /* bytes of UTF-8 in a document id */
+#define FERRY_NAME_MAX 255        /* bytes in an index or alias name */
+#define FERRY_PART_MAX 63         /* bytes in a tenant or logical index name */
+#define FERRY_DOC_MAX (64u << 20) /* bytes in one document body */
+
+/* ------------------------------------------------------------------ */
+/* Data directory                                                      */
+
+typedef struct ferry_db ferry_db;
+
+#define FERRY_OPEN_CREATE 0x1 /* create the data dir if missing */
+#define FERRY_OPEN_RDONLY 0x2 /* read-only access */
+#define FERRY_OPEN_NOSYNC 0x4 /* do not fsync each commit (see docs) */
+
+/* Opens (and with FERRY_OPEN_CREATE creates) the data directory `dir`.
+ * Several processes may open one directory at once. The handle may be
+ * used from several threads. Close with ferry_db_close(). */
+int ferry_db_open(const char *dir, unsigned flags, ferry_db **out,
+		  ferry_err *err);
+/* Closes the handle; NULL is allowed. Open scans and bulks must be freed
+ * first. */
+void ferry_db_close(ferry_db *db);
+
+/* First-time set-up of the catalog: the active release (e.g. "0.7.1"),
+ * `data_parts` (0 means the default 3) and tenant "default".
+ * FERRY_EEXISTS if already initialised. */
+int ferry_db_init(ferry_db *db, const char *release, unsigned data_parts,
+		  ferry_err *err);
+
+/* Forces everything committed so far to stable storage. */
+int ferry_db_sync(ferry_db *db, ferry_err *err);
+
+typedef struct ferry_status {
+	char release[64];      /* active release, e.g. "0.8.1.3" */
+	char data_version[64]; /* its data version, e.g. "0.8.1" */
+	unsigned data_parts;
+	unsigned index_budget;  /* max indices (default 1000) */
+	uint64_t indices;       /* live indices, all versions */
+	uint64_t tenants;
+	uint64_t docs;          /* documents over all indices */
+	uint64_t bytes;         /* body bytes over all indices */
+	uint64_t map_size;      /* bytes reserved for the data file */
+	uint64_t file_size;     /* bytes used by the data file */
+	uint64_t purge_pending; /* deleted indices whose space is being freed */
+} ferry_status;
+
+int ferry_db_status(ferry_db *db, ferry_status *out, ferry_err *err);
+
+/* Frees memory returned by ferry calls that say "free with ferry_free". */
+void ferry_free(void *p);
+
+/* ------------------------------------------------------------------ */
+/* Versions and tenants                                                */
+
+typedef struct ferry_version_info {
+	char data_version[64]; /* "0.8.1" */
+	char release[64];      /* latest release recorded for it */
+	char state[16];        /* "active", "retired", "building", "failed" */
+	char from[64];         /* data version it was upgraded from, or "" */
+	int64_t created_ms;    /* unix ms */
+	int64_t activated_ms;  /* unix ms, 0 if never */
+	uint64_t indices;      /* live indices of this version */
+	char *history_json;    /* JSON array of events; owned by the list */
+} ferry_version_info;
+
+/* Lists every known data version, oldest first. Free with
+ * ferry_version_list_free(). */
+int ferry_version_list(ferry_db *db, ferry_version_info **out, size_t *n,
+		       ferry_err *err);
+void ferry_version_list_free(ferry_version_info *list, size_t n);
+
+/* Records a release of the active data version (a minor upgrade:
+ * "0.8.1.1" -> "0.8.1.4"). FERRY_EVERSION if its data version differs
+ * (that is a major upgrade: see the upgrade API) or it is older. */
+int ferry_release_record(ferry_db *db, const char *release, ferry_err *err);
+
+int ferry_tenant_add(ferry_db *db, const char *tenant, ferry_err *err);
+/* Lists tenants; `*out` is a NULL-terminated array, free with
+ * ferry_strv_free(). */
+int ferry_tenant_list(ferry_db *db, char ***out, ferry_err *err);
+void ferry_strv_free(char **v);
+
+/* ------------------------------------------------------------------ */
+/* Indices                                                             */
+
+/* Creates an index. `name` is a logical name (creates the physical index
+ * of the active version for tenant "default" and its alias), an alias
+ * "{tenant}.{index}" (same, for that tenant), or a full physical name.
+ * `body` is the ES create-index body ({"settings":..,"mappings":..}) or
+ * NULL; it is validated and stored. FERRY_EEXISTS if it exists. */
+int ferry_index_create(ferry_db *db, const char *name, const char *body,
+		       size_t body_len, ferry_err *err);
+
+/* Deletes an index and the aliases pointing at it. The name is free and
+ * the documents invisible when this returns; disk pages are reclaimed
+ * in bounded steps (resumed by any process if this one dies). Refuses
+ * (FERRY_EPERM) an index of the active version reached through an alias
+ * unless `force` is set. */
+int ferry_index_delete(ferry_db *db, const char *name, int force,
+		       ferry_err *err);
+
+typedef struct ferry_index_info {
+	char name[FERRY_NAME_MAX + 1];   /* physical name */
+	char alias[FERRY_NAME_MAX + 1];  /* alias pointing at it, or "" */
+	char tenant[FERRY_PART_MAX + 1];
+	char index[FERRY_PART_MAX + 1];  /* logical name */
+	char data_version[64];
+	uint64_t docs;
+	uint64_t bytes;   /* sum of body bytes */
+	uint64_t seq;     /* highest sequence number used */
+	int64_t created_ms;
+} ferry_index_info;
+
+/* Resolves `name` (alias or physical) and fills `out`.
+ * FERRY_ENOTFOUND if neither exists. */
+int ferry_index_get(ferry_db *db, const char *name, ferry_index_info *out,
+		    ferry_err *err);
+
+/* Lists indices whose physical name or alias matches the glob `pattern`
+ * (NULL or "*" for all), sorted by name. Free with ferry_free(). */
+int ferry_index_list(ferry_db *db, const char *pattern,
+		     ferry_index_info **out, size_t *n, ferry_err *err);
+
+/* Returns the stored create-index body; free with ferry_free(). */
+int ferry_index_body(ferry_db *db, const char *name, char **out,
+		     size_t *len, ferry_err *err);
+
+/* ------------------------------------------------------------------ */
+/* Documents                                                           */
+
+enum ferry_op {
+	FERRY_OP_INDEX = 0,  /* create or replace */
+	FERRY_OP_CREATE = 1, /* fail with FERRY_EEXISTS if the id exists */
+	FERRY_OP_DELETE = 2
+};
+
+typedef struct ferry_write_result {
+	char id[FERRY_ID_MAX + 1]; /* the id (generated if none was given) */
+	uint64_t seq;              /* the write's sequence number */
+	int created;               /* 1 new document, 0 replaced / deleted */
+} ferry_write_result;
+
+/* Puts one document. `id` NULL (or idlen 0) generates a sortable
+ * 20-character id. The body must be a JSON object; invalid JSON fails
+ * with FERRY_EJSON and the byte offset, and nothing is written. */
+int ferry_doc_put(ferry_db *db, const char *index, const char *id,
+		  size_t idlen, const char *body, size_t body_len,
+		  enum ferry_op op, ferry_write_result *out, ferry_err *err);
+
+/* Gets a document; `*body` is malloc'd, free with ferry_free(). `seq` may
+ * be NULL. FERRY_ENOTFOUND if absent. */
+int ferry_doc_get(ferry_db *db, const char *index, const char *id,
+		  size_t idlen, char **body, size_t *body_len, uint64_t *seq,
+		  ferry_err *err);
+
+/* Deletes a document; FERRY_ENOTFOUND if absent. */
+int ferry_doc_delete(ferry_db *db, const char *index, const char *id,
+		     size_t idlen, ferry_write_result *out, ferry_err *err);
+
+int ferry_doc_count(ferry_db *db, const char *index, uint64_t *out,
+		    ferry_err *err);
+
+/* Bulk: many operations in one transaction with per-op results.
+ * Operations on the same id apply in the order they were added. An op
+ * that fails (bad JSON, create on an existing id, delete of a missing
+ * id, unknown index) gets its own error and the others still apply. */
+typedef struct ferry_bulk ferry_bulk;
+
+int ferry_bulk_new(ferry_db *db, ferry_bulk **out);
+/* Copies its arguments. `body` is ignored for FERRY_OP_DELETE. */
+int ferry_bulk_add(ferry_bulk *b, enum ferry_op op, const char *index,
+		   const char *id, size_t idlen, const char *body,
+		   size_t body_len);
+size_t ferry_bulk_count(const ferry_bulk *b);
+/* Ops added without an id take it from this top-level field of their
+ * body (e.g. "id"): a string as it is, a number as its text; a body
+ * without it gets a generated id. NULL (the default) turns this off.
+ * The field name is copied. */
+int ferry_bulk_set_id_field(ferry_bulk *b, const char *field);
+/* Validates bodies and settles ids without taking the write lock, so a
+ * caller can prepare one bulk while another commits (both cores busy).
+ * ferry_bulk_commit() calls it when it was not called. Per-op errors are
+ * recorded for ferry_bulk_result(); non-zero only if out of memory. */
+int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err);
+/* Commits every op in the bulk in one transaction. A
+ * non-zero return means the transaction as a whole failed (I/O, full)
+ * and nothing was written; per-op errors are read with
+ * ferry_bulk_result(). After a commit the bulk may be reused with
+ * ferry_bulk_clear(). */
+int ferry_bulk_commit(ferry_bulk *b, ferry_err *err);
+/* Result of op i (0-based, in add order) of the last commit. `res` and
+ * `op_err` may be NULL. Returns the op's code (0 ok). */
+int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
+		      ferry_err *op_err);
+/* Drops ops and results, keeps memory for reuse. */
+void ferry_bulk_clear(ferry_bulk *b);
+void ferry_bulk_free(ferry_bulk *b);
+
+/* Ordered scan by id. Starts after `after_id` (NULL: from the first id),
+ * so a scan can be resumed from the last id it returned. Reads in pages
+ * of short read transactions: writers are never blocked, and every
+ * document that exists throughout the scan is returned exactly once. */
+typedef struct ferry_scan ferry_scan;
+
+typedef struct ferry_doc {
+	const char *id;   /* borrowed: valid until the next call on the scan */
+	size_t idlen;
+	const char *body; /* borrowed, likewise */
+	size_t body_len;
+	uint64_t seq;
+	int deleted;      /* changes only: 1 if this is a tombstone */
+} ferry_doc;
+
+int ferry_scan_open(ferry_db *db, const char *index, const char *after_id,
+		    size_t after_len, ferry_scan **out, ferry_err *err);
+/* 0 and a document, FERRY_EOF at the end, or an error code. */
+int ferry_scan_next(ferry_scan *s, ferry_doc *out, ferry_err *err);
+void ferry_scan_free(ferry_scan *s);
+
+/* Change log: every id written or deleted after `since_seq`, each once
+ * at its latest sequence number, in sequence order. Deleted ids come back
+ * with deleted=1 and no body. FERRY_EHORIZON if tombstones older than
+ * `since_seq` were already discarded (the caller must copy in full).
+ * `upto_seq` is set to the highest seq visible to this reader. */
+typedef struct ferry_changes ferry_changes;
+
+int ferry_changes_open(ferry_db *db, const char *index, uint64_t since_seq,
+		       ferry_changes **out, uint64_t *upto_seq,
+		       ferry_err *err);
+int ferry_changes_next(ferry_changes *c, ferry_doc *out, ferry_err *err);
+void ferry_changes_free(ferry_changes *c);
+
+/* ------------------------------------------------------------------ */
+/* Aliases                                                             */
+
+enum ferry_alias_action { FERRY_ALIAS_ADD = 0, FERRY_ALIAS_REMOVE = 1 };
+
+typedef struct ferry_alias_op {
+	enum ferry_alias_action action;
+	const char *alias; /* "{tenant}.{index}" */
+	const char *index; /* physical name (or alias, resolved) */
+} ferry_alias_op;
+
+/* Applies all ops in one atomic transaction: all or none. An add on an
+ * existing alias moves it. */
+int ferry_alias_update(ferry_db *db, const ferry_alias_op *ops, size_t n,
+		       ferry_err *err);
+
+/* Resolves an alias or physical name to the physical name. */
+int ferry_alias_resolve(ferry_db *db, const char *name,
+			char out[FERRY_NAME_MAX + 1], ferry_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FERRY_FERRY_H */

@@ -1,0 +1,322 @@
+/*
+ * bulk.c - many document operations in one write transaction, with a
+ * result per operation (Elasticsearch _bulk semantics).
+ *
+ * Bodies are validated and ids generated before the write lock is taken.
+ * Inside the transaction the operations are applied sorted by (index, id),
+ * stably, so that the id tree is walked in order (FACTS.md: sorted batches
+ * insert much faster) while operations on one id keep their order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/catalog.h"
+#include "core/db.h"
+#include "core/doc.h"
+#include "core/err.h"
+#include "core/names.h"
+#include "json/json.h"
+
+typedef struct bulk_op {
+	uint8_t op;
+	int code;
+	uint32_t ix;
+	uint32_t index_len, id_len;
+	size_t index_off, id_off, body_off, body_len, msg_off;
+	uint64_t seq;
+	int created;
+} bulk_op;
+
+struct ferry_bulk {
+	ferry_db *db;
+	fbuf data;      /* index names, ids and bodies, back to back */
+	fbuf msgs;      /* per-op error messages, NUL-separated */
+	bulk_op *ops;
+	size_t n, cap;
+	uint32_t *order; /* apply order */
+	char id_field[64];
+	int prepared;
+	fbuf scratch;    /* unescaping ids */
+};
+
+int ferry_bulk_new(ferry_db *db, ferry_bulk **out)
+{
+	ferry_bulk *b = calloc(1, sizeof *b);
+	if (!b)
+		return FERRY_ENOMEM;
+	b->db = db;
+	fbuf_init(&b->data, (size_t)4 << 30);
+	fbuf_init(&b->msgs, 0);
+	fbuf_init(&b->scratch, 0);
+	*out = b;
+	return 0;
+}
+
+size_t ferry_bulk_count(const ferry_bulk *b) { return b->n; }
+
+int ferry_bulk_set_id_field(ferry_bulk *b, const char *field)
+{
+	if (field && strlen(field) >= sizeof b->id_field)
+		return FERRY_ELIMIT;
+	snprintf(b->id_field, sizeof b->id_field, "%s", field ? field : "");
+	return 0;
+}
+
+int ferry_bulk_add(ferry_bulk *b, enum ferry_op op, const char *index,
+		   const char *id, size_t idlen, const char *body,
+		   size_t body_len)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		bulk_op *ops = realloc(b->ops, cap * sizeof *ops);
+		if (!ops)
+			return FERRY_ENOMEM;
+		b->ops = ops;
+		b->cap = cap;
+	}
+	size_t ilen = index ? strlen(index) : 0;
+	if (!id)
+		idlen = 0;
+	if (op == FERRY_OP_DELETE || !body)
+		body_len = 0;
+	if (ilen > FERRY_NAME_MAX || idlen > FERRY_ID_MAX + 1)
+		return FERRY_ELIMIT;
+	bulk_op *o = &b->ops[b->n];
+	memset(o, 0, sizeof *o);
+	o->op = (uint8_t)op;
+	o->index_off = b->data.len;
+	o->index_len = (uint32_t)ilen;
+	int rc = fbuf_add(&b->data, index, ilen);
+	o->id_off = b->data.len;
+	o->id_len = (uint32_t)idlen;
+	rc = rc ? rc : fbuf_add(&b->data, id, idlen);
+	o->body_off = b->data.len;
+	o->body_len = body_len;
+	rc = rc ? rc : fbuf_add(&b->data, body, body_len);
+	if (rc)
+		return rc;
+	o->code = body ? 0 : -1; /* -1: body missing, reported at commit */
+	b->n++;
+	b->prepared = 0;
+	return 0;
+}
+
+static void op_fail(ferry_bulk *b, bulk_op *o, const ferry_err *e)
+{
+	o->code = e->code ? e->code : FERRY_EINTERNAL;
+	o->msg_off = b->msgs.len;
+	fbuf_add(&b->msgs, e->msg, strlen(e->msg) + 1);
+}
+
+/* Sets the op's id from the raw JSON value of the id field, if usable. */
+static int id_from_field(ferry_bulk *b, bulk_op *o, const char *raw,
+			 size_t rlen)
+{
+	const char *id = raw;
+	size_t n = rlen;
+	if (raw[0] == '"') {
+		if (memchr(raw, '\\', rlen)) {
+			fbuf_clear(&b->scratch);
+			if (json_unescape(raw, rlen, &b->scratch))
+				return 0;
+			id = b->scratch.p;
+			n = b->scratch.len;
+		} else {
+			id = raw + 1;
+			n = rlen - 2;
+		}
+	} else if (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0; /* not a string or number: generate one */
+	}
+	if (n == 0 || n > FERRY_ID_MAX + 1)
+		return 0;
+	o->id_off = b->data.len;
+	o->id_len = (uint32_t)n;
+	return fbuf_add(&b->data, id, n) ? FERRY_ENOMEM : 1;
+}
+
+/* Validates one body, taking the id from the id field when set. */
+static int check_op_body(ferry_bulk *b, bulk_op *o, ferry_err *e)
+{
+	const char *body = b->data.p + o->body_off, *raw = NULL;
+	size_t rlen = 0;
+	json_error je;
+	if (o->code == -1 && !o->body_len)
+		return ferry_err_set(e, FERRY_EJSON, "document body is missing");
+	if (o->body_len > FERRY_DOC_MAX)
+		return ferry_err_set(e, FERRY_ELIMIT, "document body is %zu bytes;"
+			" the limit is %u", o->body_len, FERRY_DOC_MAX);
+	int want = b->id_field[0] && o->id_len == 0;
+	if (json_validate_object(body, o->body_len, want ? b->id_field : NULL,
+				 &raw, &rlen, &je))
+		return ferry_err_set(e, FERRY_EJSON, "invalid JSON at byte %zu: %s",
+				     je.offset, je.msg);
+	if (want && raw && id_from_field(b, o, raw, rlen) == FERRY_ENOMEM)
+		return ferry_err_set(e, FERRY_ENOMEM, NULL);
+	return 0;
+}
+
+int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err)
+{
+	ferry_err e;
+	if (b->prepared)
+		return 0;
+	for (size_t i = 0; i < b->n; i++) {
+		bulk_op *o = &b->ops[i];
+		e.msg[0] = 0;
+		if (o->op != FERRY_OP_DELETE && check_op_body(b, o, &e)) {
+			if (e.code == FERRY_ENOMEM)
+				return ferry_err_set(err, FERRY_ENOMEM, NULL);
+			op_fail(b, o, &e);
+			continue;
+		}
+		o->code = 0;
+		if (o->id_len == 0 && o->op != FERRY_OP_DELETE) {
+			char gen[21];
+			fdb_gen_id(b->db, gen);
+			o->id_off = b->data.len;
+			o->id_len = 20;
+			if (fbuf_add(&b->data, gen, 20))
+				return ferry_err_set(err, FERRY_ENOMEM, NULL);
+		} else if (fname_check_id(b->data.p + o->id_off, o->id_len, &e)) {
+			op_fail(b, o, &e);
+		}
+	}
+	b->prepared = 1;
+	return 0;
+}
+
+/* Resolves every op's index name; names repeat, so remember the last. */
+static void resolve_all(ferry_bulk *b, fstore_txn *t)
+{
+	char name[FERRY_NAME_MAX + 1], last[FERRY_NAME_MAX + 1] = "";
+	uint32_t last_ix = 0;
+	int last_rc = -1;
+	ferry_err e, last_e;
+	for (size_t i = 0; i < b->n; i++) {
+		bulk_op *o = &b->ops[i];
+		if (o->code)
+			continue;
+		memcpy(name, b->data.p + o->index_off, o->index_len);
+		name[o->index_len] = 0;
+		if (last_rc < 0 || strcmp(name, last)) {
+			fcat_index ix;
+			int via;
+			last_rc = fcat_resolve(t, name, &ix, &via, &last_e);
+			last_ix = ix.ix;
+			memcpy(last, name, o->index_len + 1);
+		}
+		if (last_rc) {
+			e = last_e;
+			op_fail(b, o, &e);
+		} else {
+			o->ix = last_ix;
+		}
+	}
+}
+
+static int cmp_order(const void *pa, const void *pb, void *ctx)
+{
+	const ferry_bulk *b = ctx;
+	uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
+	const bulk_op *a = &b->ops[ia], *c = &b->ops[ib];
+	if (a->ix != c->ix)
+		return a->ix < c->ix ? -1 : 1;
+	size_t n = a->id_len < c->id_len ? a->id_len : c->id_len;
+	int r = memcmp(b->data.p + a->id_off, b->data.p + c->id_off, n);
+	if (r)
+		return r;
+	if (a->id_len != c->id_len)
+		return a->id_len < c->id_len ? -1 : 1;
+	return ia < ib ? -1 : ia > ib; /* stable: keep add order per id */
+}
+
+static int apply_all(ferry_bulk *b, fstore_txn *t)
+{
+	uint32_t *ord = realloc(b->order, (b->n ? b->n : 1) * sizeof *ord);
+	if (!ord)
+		return FERRY_ENOMEM;
+	b->order = ord;
+	for (size_t i = 0; i < b->n; i++)
+		ord[i] = (uint32_t)i;
+	qsort_r(ord, b->n, sizeof *ord, cmp_order, b);
+	for (size_t k = 0; k < b->n; k++) {
+		bulk_op *o = &b->ops[ord[k]];
+		ferry_err e;
+		if (o->code)
+			continue;
+		e.msg[0] = 0;
+		int rc = b->db->ops->doc_write(t, o->ix, (enum ferry_op)o->op,
+			b->data.p + o->id_off, o->id_len, b->data.p + o->body_off,
+			o->body_len, &o->seq, &o->created, &e);
+		if (rc == FERRY_EEXISTS || rc == FERRY_ENOTFOUND ||
+		    rc == FERRY_ENAME)
+			op_fail(b, o, &e);
+		else if (rc)
+			return rc; /* the transaction itself failed */
+	}
+	return 0;
+}
+
+int ferry_bulk_commit(ferry_bulk *b, ferry_err *err)
+{
+	fstore_txn *t;
+	int rc = ferry_bulk_prepare(b, err);
+	if (rc)
+		return rc;
+	if ((rc = fdb_begin(b->db, 1, &t, err)))
+		return rc;
+	resolve_all(b, t);
+	if ((rc = apply_all(b, t))) {
+		fdb_abort(t);
+		return ferry_err_set(err, rc, "bulk write failed, nothing was "
+				     "written: %s", ferry_strerror(rc));
+	}
+	return fdb_commit(t, err);
+}
+
+int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
+		      ferry_err *op_err)
+{
+	if (i >= b->n)
+		return FERRY_EINVAL;
+	const bulk_op *o = &b->ops[i];
+	if (o->code) {
+		if (op_err) {
+			op_err->code = o->code;
+			snprintf(op_err->msg, sizeof op_err->msg, "%s",
+				 b->msgs.p + o->msg_off);
+		}
+		return o->code;
+	}
+	if (res) {
+		size_t n = o->id_len > FERRY_ID_MAX ? FERRY_ID_MAX : o->id_len;
+		memcpy(res->id, b->data.p + o->id_off, n);
+		res->id[n] = 0;
+		res->seq = o->seq;
+		res->created = o->created;
+	}
+	return 0;
+}
+
+void ferry_bulk_clear(ferry_bulk *b)
+{
+	b->n = 0;
+	b->prepared = 0;
+	fbuf_clear(&b->data);
+	fbuf_clear(&b->msgs);
+}
+
+void ferry_bulk_free(ferry_bulk *b)
+{
+	if (!b)
+		return;
+	fbuf_release(&b->data);
+	fbuf_release(&b->msgs);
+	fbuf_release(&b->scratch);
+	free(b->ops);
+	free(b->order);
+	free(b);
+}

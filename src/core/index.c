@@ -1,0 +1,270 @@
+/*
+ * index.c - the public index API: create, delete, get, list, body.
+ *
+ * A logical name ("profile") or alias ("acme.profile") given to create
+ * makes the physical index of the active data version
+ * ("v0_8_1.acme.profile") and points the alias at it, in one transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/catalog.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/names.h"
+#include "core/version.h"
+#include "json/json.h"
+
+/* Works out physical name, tenant and logical index for a create. */
+static int plan_name(fstore_txn *t, const char *name, const fcat_settings *s,
+		     fcat_index *ix, char alias[FERRY_NAME_MAX + 1],
+		     ferry_err *err)
+{
+	fname_parts p;
+	fversion dv;
+	char tok[64];
+	int rc = fname_parse(name, &p, err);
+	if (rc)
+		return rc;
+	alias[0] = 0;
+	memset(ix, 0, sizeof *ix);
+	if (p.kind == FNAME_OTHER) {
+		snprintf(ix->name, sizeof ix->name, "%s", name);
+		return 0;
+	}
+	snprintf(ix->tenant, sizeof ix->tenant, "%s",
+		 p.kind == FNAME_LOGICAL ? "default" : p.tenant);
+	if (p.kind == FNAME_PHYSICAL) {
+		if ((rc = fversion_parse_token(p.vtoken, &dv, err)))
+			return rc;
+		fversion_format(&dv, ix->version, sizeof ix->version);
+		snprintf(ix->name, sizeof ix->name, "%s", name);
+	} else {
+		if ((rc = fversion_parse(s->data_version, &dv, err)))
+			return rc;
+		snprintf(ix->version, sizeof ix->version, "%s", s->data_version);
+		fversion_token(&dv, tok, sizeof tok);
+		fname_physical(tok, ix->tenant, p.index, ix->name, sizeof ix->name);
+	}
+	snprintf(ix->index, sizeof ix->index, "%s", p.index);
+	if (!fcat_tenant_exists(t, ix->tenant))
+		return ferry_err_set(err, FERRY_ENOTFOUND, "unknown tenant '%s' in "
+			"'%s'; add it with `ferry tenant add %s`", ix->tenant, name,
+			ix->tenant);
+	if (!strcmp(ix->version, s->data_version))
+		fname_alias(ix->tenant, ix->index, alias, FERRY_NAME_MAX + 1);
+	return 0;
+}
+
+static int check_body(const char *body, size_t len, ferry_err *err)
+{
+	json_error je;
+	const char *v;
+	size_t vl;
+	if (json_validate_object(body, len, NULL, &v, &vl, &je))
+		return ferry_err_set(err, FERRY_EJSON, "index body is not a valid "
+			"JSON object: %s at byte %zu", je.msg, je.offset);
+	return 0;
+}
+
+static int create_in(fstore_txn *t, const char *name, const char *body,
+		     size_t blen, ferry_err *err)
+{
+	fcat_settings s;
+	fcat_index ix, old;
+	char alias[FERRY_NAME_MAX + 1], cur[FERRY_NAME_MAX + 1];
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc || (rc = plan_name(t, name, &s, &ix, alias, err)))
+		return rc;
+	if (fcat_index_get(t, ix.name, &old) == 0)
+		return ferry_err_set(err, FERRY_EEXISTS, "index '%s' already "
+				     "exists", ix.name);
+	ix.ix = s.next_ix++;
+	ix.created_ms = fcat_now_ms();
+	if ((rc = t->store->ops->ix_create(t, ix.ix, err)) ||
+	    (rc = fcat_index_put(t, &ix, err)) ||
+	    (rc = fcat_settings_put(t, &s, err)))
+		return rc;
+	if (blen) {
+		char key[8 + FERRY_NAME_MAX];
+		snprintf(key, sizeof key, "ibody/%s", ix.name);
+		if ((rc = t->store->ops->kv_put(t, key, body, blen, err)))
+			return rc;
+	}
+	if (alias[0] && fcat_alias_get(t, alias, cur) == FERRY_ENOTFOUND)
+		rc = fcat_alias_put(t, alias, ix.name, err);
+	return rc;
+}
+
+int ferry_index_create(ferry_db *db, const char *name, const char *body,
+		       size_t body_len, ferry_err *err)
+{
+	fstore_txn *t;
+	int rc;
+	if (!body)
+		body_len = 0;
+	if (body_len && (rc = check_body(body, body_len, err)))
+		return rc;
+	if ((rc = fdb_begin(db, 1, &t, err)))
+		return rc;
+	if ((rc = create_in(t, name, body, body_len, err))) {
+		fdb_abort(t);
+		return rc;
+	}
+	return fdb_commit(t, err);
+}
+
+static int delete_in(fstore_txn *t, const char *name, int force,
+		     ferry_err *err)
+{
+	fcat_index ix;
+	char alias[FERRY_NAME_MAX + 1];
+	int via_alias, rc = fcat_resolve(t, name, &ix, &via_alias, err);
+	if (rc)
+		return rc;
+	if (via_alias && !force)
+		return ferry_err_set(err, FERRY_EPERM, "'%s' is an alias of index "
+			"'%s'; to delete it, name the index itself (or pass "
+			"--force)", name, ix.name);
+	if ((rc = fcat_alias_of(t, &ix, alias)))
+		return rc;
+	if (alias[0])
+		fcat_alias_del(t, alias);
+	if ((rc = t->store->ops->ix_drop(t, ix.ix, err)))
+		return rc;
+	rc = fcat_index_del(t, ix.name);
+	return rc ? ferry_err_set(err, rc, "removing '%s' from the catalog",
+				  ix.name) : 0;
+}
+
+int ferry_index_delete(ferry_db *db, const char *name, int force,
+		       ferry_err *err)
+{
+	fstore_txn *t;
+	int rc = fdb_begin(db, 1, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = delete_in(t, name, force, err))) {
+		fdb_abort(t);
+		return rc;
+	}
+	if ((rc = fdb_commit(t, err)))
+		return rc;
+	return fdb_purge(db, err);
+}
+
+static int fill_info(fstore_txn *t, const fcat_index *ix,
+		     ferry_index_info *out)
+{
+	fstore_stats s = {0};
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", ix->name);
+	snprintf(out->tenant, sizeof out->tenant, "%s", ix->tenant);
+	snprintf(out->index, sizeof out->index, "%s", ix->index);
+	snprintf(out->data_version, sizeof out->data_version, "%s", ix->version);
+	out->created_ms = ix->created_ms;
+	fcat_alias_of(t, ix, out->alias);
+	int rc = t->store->ops->ix_stats(t, ix->ix, &s);
+	out->docs = s.docs;
+	out->bytes = s.bytes;
+	out->seq = s.next_seq ? s.next_seq - 1 : 0;
+	return rc;
+}
+
+int ferry_index_get(ferry_db *db, const char *name, ferry_index_info *out,
+		    ferry_err *err)
+{
+	fstore_txn *t;
+	fcat_index ix;
+	int via, rc = fdb_begin(db, 0, &t, err);
+	if (rc)
+		return rc;
+	if (!(rc = fcat_resolve(t, name, &ix, &via, err)) &&
+	    (rc = fill_info(t, &ix, out)))
+		ferry_err_set(err, rc, "reading index '%s'", ix.name);
+	fdb_abort(t);
+	return rc;
+}
+
+struct list_ctx {
+	fstore_txn *t;
+	const char *pattern;
+	ferry_index_info *v;
+	size_t n, cap;
+};
+
+static int list_visit(void *p, const fcat_index *ix)
+{
+	struct list_ctx *c = p;
+	ferry_index_info info;
+	int rc = fill_info(c->t, ix, &info);
+	if (rc)
+		return rc;
+	if (!fname_glob(c->pattern, info.name) &&
+	    !(info.alias[0] && fname_glob(c->pattern, info.alias)))
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		ferry_index_info *nv = realloc(c->v, cap * sizeof *nv);
+		if (!nv)
+			return FERRY_ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	c->v[c->n++] = info;
+	return 0;
+}
+
+int ferry_index_list(ferry_db *db, const char *pattern,
+		     ferry_index_info **out, size_t *n, ferry_err *err)
+{
+	fstore_txn *t;
+	struct list_ctx c = {0};
+	int rc = fdb_begin(db, 0, &t, err);
+	if (rc)
+		return rc;
+	c.t = t;
+	c.pattern = pattern && strcmp(pattern, "*") ? pattern : NULL;
+	fcat_settings s;
+	if (!(rc = fcat_settings_get(t, &s, err)) &&
+	    (rc = fcat_index_each(t, list_visit, &c)))
+		ferry_err_set(err, rc, "listing indices: %s", ferry_strerror(rc));
+	fdb_abort(t);
+	if (rc) {
+		free(c.v);
+		return rc;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+int ferry_index_body(ferry_db *db, const char *name, char **out,
+		     size_t *len, ferry_err *err)
+{
+	fstore_txn *t;
+	fcat_index ix;
+	char key[8 + FERRY_NAME_MAX];
+	const char *v = "{}";
+	size_t vl = 2;
+	int via, rc = fdb_begin(db, 0, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = fcat_resolve(t, name, &ix, &via, err)))
+		goto out;
+	snprintf(key, sizeof key, "ibody/%s", ix.name);
+	t->store->ops->kv_get(t, key, &v, &vl);
+	char *p = malloc(vl + 1);
+	if (!p) {
+		rc = ferry_err_set(err, FERRY_ENOMEM, NULL);
+		goto out;
+	}
+	memcpy(p, v, vl);
+	p[vl] = 0;
+	*out = p;
+	*len = vl;
+out:
+	fdb_abort(t);
+	return rc;
+}

@@ -1,0 +1,203 @@
+/*
+ * internal.h - what the files of src/json share and nothing else uses: the
+ * arena layout with an inline bump allocator (parse.c allocates per node
+ * and must not pay a call each time), the strict UTF-8 and number lexers
+ * (the validator, the writer and json_new_number_text() must agree on
+ * them), and the escape decoders of string.c.
+ */
+#ifndef FERRY_JSON_INTERNAL_H
+#define FERRY_JSON_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "json/json.h"
+
+/* ------------------------------------------------------------------ */
+/* Arena (arena.c)                                                     */
+
+typedef struct json_block {
+	struct json_block *next;
+	size_t size; /* usable bytes after the header */
+} json_block;
+
+struct json_arena {
+	char *cur, *end;    /* free space in the current block */
+	json_block *first;  /* kept by json_arena_reset() */
+	json_block *extra;  /* later blocks, newest first */
+	/* Scratch stacks of parse.c, reused from one parse to the next. */
+	json_value **sv;
+	size_t sv_cap;
+	json_member *sm;
+	size_t sm_cap;
+};
+
+/* Slow path of the allocators below: opens a new block. */
+void *json_arena_grow(json_arena *a, size_t n, size_t align);
+
+static inline void *json_arena_get(json_arena *a, size_t n, size_t align)
+{
+	uintptr_t p = ((uintptr_t)a->cur + (align - 1)) & ~(uintptr_t)(align - 1);
+	if (p <= (uintptr_t)a->end && n <= (uintptr_t)a->end - p) {
+		a->cur = (char *)(p + n);
+		return (void *)p;
+	}
+	return json_arena_grow(a, n, align);
+}
+
+/* Bytes with no alignment (strings, keys, lexemes). */
+static inline char *json_arena_bytes(json_arena *a, size_t n)
+{
+	return json_arena_get(a, n, 1);
+}
+
+/* Memory for nodes, pointer and member arrays. */
+static inline void *json_arena_node(json_arena *a, size_t n)
+{
+	return json_arena_get(a, n, sizeof(void *));
+}
+
+/* ------------------------------------------------------------------ */
+/* Lexing helpers                                                      */
+
+static inline int json_isdigit(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10;
+}
+
+static inline int json_isxdigit(unsigned char c)
+{
+	return json_isdigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Length of the UTF-8 sequence at p (p[0] >= 0x80), strict: no overlong
+ * forms, no surrogates, nothing above U+10FFFF. Returns 0 if invalid,
+ * -1 if valid so far but cut short by `end`. */
+static inline int json_utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char lo = 0x80, hi = 0xBF;
+	int need;
+	if (p[0] < 0xC2)
+		return 0;
+	if (p[0] < 0xE0) {
+		need = 1;
+	} else if (p[0] < 0xF0) {
+		need = 2;
+		if (p[0] == 0xE0)
+			lo = 0xA0;
+		else if (p[0] == 0xED)
+			hi = 0x9F;
+	} else if (p[0] < 0xF5) {
+		need = 3;
+		if (p[0] == 0xF0)
+			lo = 0x90;
+		else if (p[0] == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	for (int i = 1; i <= need; i++) {
+		if (p + i >= end)
+			return -1;
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return need + 1;
+}
+
+/* 1 if none of the 8 bytes at p is '"', '\\', a control or >= 0x80. */
+static inline int json_plain8(const char *p)
+{
+	const uint64_t k1 = 0x0101010101010101ull, k80 = k1 * 0x80;
+	uint64_t w, q, b;
+	memcpy(&w, p, 8);
+	q = w ^ (k1 * '"');
+	b = w ^ (k1 * '\\');
+	return ((((q - k1) & ~q) | ((b - k1) & ~b) | ((w - k1 * 0x20) & ~w) |
+		 w) & k80) == 0;
+}
+
+/* Lexes the number starting at p (p < end, *p is '-' or a digit).
+ * Returns the byte after it, or NULL with *bad / *msg saying what is
+ * wrong where. Strict RFC 8259 grammar; what follows is not checked. */
+static inline const char *json_lex_number(const char *p, const char *end,
+					  const char **bad, const char **msg)
+{
+	if (*p == '-' && ++p == end)
+		goto eoi;
+	if (!json_isdigit((unsigned char)*p)) {
+		*msg = "expected a digit after '-'";
+		goto fail;
+	}
+	if (*p++ == '0') {
+		if (p < end && json_isdigit((unsigned char)*p)) {
+			*msg = "leading zeros are not allowed";
+			goto fail;
+		}
+	} else {
+		while (p < end && json_isdigit((unsigned char)*p))
+			p++;
+	}
+	if (p < end && *p == '.') {
+		if (++p == end)
+			goto eoi;
+		if (!json_isdigit((unsigned char)*p)) {
+			*msg = "expected a digit after '.'";
+			goto fail;
+		}
+		while (p < end && json_isdigit((unsigned char)*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end)
+			goto eoi;
+		if (!json_isdigit((unsigned char)*p)) {
+			*msg = "expected a digit in the exponent";
+			goto fail;
+		}
+		while (p < end && json_isdigit((unsigned char)*p))
+			p++;
+	}
+	return p;
+eoi:
+	*msg = "unexpected end of input";
+fail:
+	*bad = p;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Escapes (string.c); all take the raw text between the quotes of a   */
+/* string token that was already validated.                            */
+
+/* Decodes raw[0..n) into dst and returns the decoded length (<= n).
+ * dst may equal raw (decoding in place never overtakes the reader). */
+size_t json_decode(char *dst, const char *raw, size_t n);
+
+/* 1 if raw strings a and b decode to the same bytes. `aesc`/`besc` say
+ * whether each may contain escapes; plain spans are compared directly. */
+int json_raw_eq(const char *a, size_t alen, int aesc, const char *b,
+		size_t blen, int besc);
+
+/* A hash of the decoded bytes of a raw string (equal for equal keys). */
+uint64_t json_raw_hash(const char *raw, size_t n, int esc);
+
+/* The value of 4 hex digits at p, or -1. */
+static inline long json_hex4(const char *p)
+{
+	long v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (!json_isxdigit(c))
+			return -1;
+		v = v * 16 + (json_isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+#endif

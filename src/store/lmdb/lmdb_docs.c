@@ -1,0 +1,384 @@
+/*
+ * lmdb_docs.c - documents in the LMDB backend: write (index, create,
+ * delete), get, the id-ordered scan and the seq-ordered change log, and
+ * the trimming of old tombstones.
+ *
+ * A write looks the id up in `ids`, removes the old body (or tombstone)
+ * at its old seq, and stores the new one at the next seq. Bodies are
+ * appended at the end of their index's range of `docs`, so each id is in
+ * the change log once, at its latest seq, and the log's size is bounded by
+ * the number of ids.
+ */
+#include <stdlib.h>
+
+#include "core/err.h"
+#include "store/lmdb/lmdb_int.h"
+
+#define KEYBUF (4 + FERRY_ID_MAX)
+
+static MDB_val id_key(unsigned char *buf, uint32_t ix, const char *id,
+		      size_t idlen)
+{
+	flmdb_be32(buf, ix);
+	memcpy(buf + 4, id, idlen);
+	return (MDB_val){4 + idlen, buf};
+}
+
+static MDB_val seq_key(unsigned char *buf, uint32_t ix, uint64_t seq)
+{
+	flmdb_be32(buf, ix);
+	flmdb_be64(buf + 4, seq);
+	return (MDB_val){12, buf};
+}
+
+/* Looks id up in `ids`: 0 and seq/len/deleted, or FERRY_ENOTFOUND. */
+static int id_lookup(flmdb_txn *t, uint32_t ix, const char *id, size_t idlen,
+		     uint64_t *seq, uint32_t *len, int *deleted)
+{
+	unsigned char kb[KEYBUF];
+	MDB_val k = id_key(kb, ix, id, idlen), v;
+	int rc = mdb_get(t->txn, t->s->ids, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return FERRY_ENOTFOUND;
+	if (rc)
+		return flmdb_error(rc, NULL, "reading ids");
+	if (v.mv_size != 12)
+		return FERRY_ECORRUPT;
+	uint64_t s = flmdb_rd64(v.mv_data);
+	*deleted = !!(s & FLMDB_DELETED);
+	*seq = s & ~FLMDB_DELETED;
+	*len = flmdb_rd32((const unsigned char *)v.mv_data + 8);
+	return 0;
+}
+
+static int id_store(flmdb_txn *t, uint32_t ix, const char *id, size_t idlen,
+		    uint64_t seq, uint32_t len)
+{
+	unsigned char kb[KEYBUF], vb[12];
+	MDB_val k = id_key(kb, ix, id, idlen), v = {12, vb};
+	flmdb_be64(vb, seq);
+	flmdb_be32(vb + 8, len);
+	return mdb_put(t->txn, t->s->ids, &k, &v, 0);
+}
+
+/* Appends to `db` when the key is past its last key (the common case for
+ * the newest index), otherwise inserts normally. `data` is reserved
+ * space of `size` bytes the caller fills. */
+static int put_reserve(flmdb_txn *t, MDB_dbi db, MDB_val *k, size_t size,
+		       void **data)
+{
+	MDB_cursor *c = t->docs_cur;
+	int rc;
+	if (db != t->s->docs || !c) {
+		rc = mdb_cursor_open(t->txn, db, &c);
+		if (rc)
+			return rc;
+		if (db == t->s->docs)
+			t->docs_cur = c;
+	}
+	MDB_val v = {size, NULL};
+	rc = mdb_cursor_put(c, k, &v, MDB_APPEND | MDB_RESERVE);
+	if (rc == MDB_KEYEXIST) {
+		v = (MDB_val){size, NULL};
+		rc = mdb_cursor_put(c, k, &v, MDB_RESERVE);
+	}
+	if (db != t->s->docs)
+		mdb_cursor_close(c);
+	if (!rc)
+		*data = v.mv_data;
+	return rc;
+}
+
+/* Removes whatever id currently has in docs or tombs. */
+static int unlink_old(flmdb_txn *t, flmdb_mslot *sl, uint64_t oldseq,
+		      uint32_t oldlen, int deleted)
+{
+	unsigned char kb[12];
+	MDB_val k = seq_key(kb, sl->ix, oldseq);
+	int rc = mdb_del(t->txn, deleted ? t->s->tombs : t->s->docs, &k, NULL);
+	if (rc)
+		return rc == MDB_NOTFOUND ? FERRY_ECORRUPT : rc;
+	if (deleted) {
+		sl->m.tombs--;
+	} else {
+		sl->m.docs--;
+		sl->m.bytes -= oldlen;
+	}
+	return 0;
+}
+
+static int write_body(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
+		      const char *id, size_t idlen, const char *body,
+		      size_t blen)
+{
+	unsigned char kb[12];
+	MDB_val k = seq_key(kb, sl->ix, seq);
+	void *p;
+	int rc = put_reserve(t, t->s->docs, &k, 2 + idlen + blen, &p);
+	if (rc)
+		return rc;
+	unsigned char *d = p;
+	d[0] = (unsigned char)(idlen >> 8);
+	d[1] = (unsigned char)idlen;
+	memcpy(d + 2, id, idlen);
+	memcpy(d + 2 + idlen, body, blen);
+	sl->m.docs++;
+	sl->m.bytes += blen;
+	return id_store(t, sl->ix, id, idlen, seq, (uint32_t)blen);
+}
+
+static int write_tomb(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
+		      const char *id, size_t idlen)
+{
+	unsigned char kb[12];
+	MDB_val k = seq_key(kb, sl->ix, seq);
+	void *p;
+	int rc = put_reserve(t, t->s->tombs, &k, 8 + idlen, &p);
+	if (rc)
+		return rc;
+	flmdb_be64(p, (uint64_t)flmdb_now_ms());
+	memcpy((unsigned char *)p + 8, id, idlen);
+	sl->m.tombs++;
+	sl->deleted_any = 1;
+	return id_store(t, sl->ix, id, idlen, seq | FLMDB_DELETED, 0);
+}
+
+int flmdb_doc_write(fstore_txn *base, uint32_t ix, enum ferry_op op,
+		    const char *id, size_t idlen, const char *body,
+		    size_t body_len, uint64_t *seq, int *created,
+		    ferry_err *err)
+{
+	flmdb_txn *t = (flmdb_txn *)base;
+	flmdb_mslot *sl;
+	uint64_t oldseq = 0;
+	uint32_t oldlen = 0;
+	int deleted = 1, rc;
+	if (idlen == 0 || idlen > FERRY_ID_MAX)
+		return ferry_err_set(err, FERRY_ENAME, "id must be 1 to %d bytes",
+				     FERRY_ID_MAX);
+	if ((rc = flmdb_meta_get(t, ix, &sl)))
+		return ferry_err_set(err, rc, "index storage %u is missing", ix);
+	rc = id_lookup(t, ix, id, idlen, &oldseq, &oldlen, &deleted);
+	int exists = rc == 0 && !deleted;
+	if (rc && rc != FERRY_ENOTFOUND)
+		return ferry_err_set(err, rc, "reading id '%.*s'", (int)idlen, id);
+	if (op == FERRY_OP_CREATE && exists)
+		return ferry_err_set(err, FERRY_EEXISTS,
+			"document '%.*s' already exists (op_type create)",
+			(int)idlen, id);
+	if (op == FERRY_OP_DELETE && !exists)
+		return ferry_err_set(err, FERRY_ENOTFOUND,
+			"document '%.*s' not found", (int)idlen, id);
+	if (rc == 0 && (rc = unlink_old(t, sl, oldseq, oldlen, deleted)))
+		goto fail;
+	uint64_t s = sl->m.next_seq++;
+	sl->dirty = 1;
+	if (op == FERRY_OP_DELETE)
+		rc = write_tomb(t, sl, s, id, idlen);
+	else
+		rc = write_body(t, sl, s, id, idlen, body, body_len);
+	if (rc)
+		goto fail;
+	*seq = s;
+	*created = op != FERRY_OP_DELETE && !exists;
+	return 0;
+fail:
+	if (rc == FERRY_ECORRUPT)
+		return ferry_err_set(err, rc, "id '%.*s' points at a missing "
+				     "entry", (int)idlen, id);
+	return flmdb_error(rc, err, "writing a document");
+}
+
+static int body_at(flmdb_txn *t, MDB_cursor *c, uint32_t ix, uint64_t seq,
+		   fstore_entry *out)
+{
+	unsigned char kb[12];
+	MDB_val k = seq_key(kb, ix, seq), v;
+	int rc = c ? mdb_cursor_get(c, &k, &v, MDB_SET_KEY)
+		   : mdb_get(t->txn, t->s->docs, &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND ? FERRY_ECORRUPT : FERRY_EIO;
+	const unsigned char *d = v.mv_data;
+	size_t idlen = (size_t)d[0] << 8 | d[1];
+	if (v.mv_size < 2 + idlen)
+		return FERRY_ECORRUPT;
+	out->id = (const char *)d + 2;
+	out->idlen = idlen;
+	out->body = (const char *)d + 2 + idlen;
+	out->body_len = v.mv_size - 2 - idlen;
+	out->seq = seq;
+	out->deleted = 0;
+	return 0;
+}
+
+int flmdb_doc_get(fstore_txn *base, uint32_t ix, const char *id, size_t idlen,
+		  fstore_entry *out)
+{
+	flmdb_txn *t = (flmdb_txn *)base;
+	uint64_t seq;
+	uint32_t len;
+	int deleted;
+	if (idlen == 0 || idlen > FERRY_ID_MAX)
+		return FERRY_ENOTFOUND;
+	int rc = id_lookup(t, ix, id, idlen, &seq, &len, &deleted);
+	if (rc)
+		return rc;
+	if (deleted)
+		return FERRY_ENOTFOUND;
+	return body_at(t, NULL, ix, seq, out);
+}
+
+int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
+		   size_t after_len, size_t limit, fstore_visit fn, void *ctx)
+{
+	flmdb_txn *t = (flmdb_txn *)base;
+	MDB_cursor *ic = NULL, *dc = NULL;
+	unsigned char kb[KEYBUF];
+	size_t alen = after && after_len <= FERRY_ID_MAX ? after_len : 0;
+	MDB_val k = id_key(kb, ix, after, alen), v;
+	int rc = mdb_cursor_open(t->txn, t->s->ids, &ic);
+	if (!rc)
+		rc = mdb_cursor_open(t->txn, t->s->docs, &dc);
+	if (rc)
+		goto out;
+	size_t n = 0;
+	rc = mdb_cursor_get(ic, &k, &v, MDB_SET_RANGE);
+	for (; rc == 0 && n < limit; rc = mdb_cursor_get(ic, &k, &v, MDB_NEXT)) {
+		const unsigned char *kp = k.mv_data;
+		if (k.mv_size < 4 || flmdb_rd32(kp) != ix)
+			break;
+		if (alen && k.mv_size == 4 + alen && !memcmp(kp + 4, after, alen))
+			continue; /* resume strictly after `after` */
+		uint64_t s = flmdb_rd64(v.mv_data);
+		if (s & FLMDB_DELETED)
+			continue;
+		fstore_entry e;
+		if ((rc = body_at(t, dc, ix, s, &e)))
+			goto out;
+		n++;
+		if ((rc = fn(ctx, &e)))
+			goto out;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	if (dc)
+		mdb_cursor_close(dc);
+	if (ic)
+		mdb_cursor_close(ic);
+	if (rc == 1)
+		return 0;
+	return rc > 0 && rc < FERRY_ECODE_END ? rc : rc ? FERRY_EIO : 0;
+}
+
+/* Reads the entry under cursor c into e, or marks it absent (seq 0) when
+ * the cursor left index ix. */
+static int change_at(MDB_cursor *c, MDB_cursor_op op, uint32_t ix, int tomb,
+		     MDB_val *k, fstore_entry *e)
+{
+	MDB_val v;
+	int rc = mdb_cursor_get(c, k, &v, op);
+	e->seq = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return FERRY_EIO;
+	const unsigned char *kp = k->mv_data, *d = v.mv_data;
+	if (k->mv_size != 12 || flmdb_rd32(kp) != ix)
+		return 0;
+	e->seq = flmdb_rd64(kp + 4);
+	e->deleted = tomb;
+	if (tomb) {
+		e->id = (const char *)d + 8;
+		e->idlen = v.mv_size - 8;
+		e->body = NULL;
+		e->body_len = 0;
+		return 0;
+	}
+	e->idlen = (size_t)d[0] << 8 | d[1];
+	e->id = (const char *)d + 2;
+	e->body = (const char *)d + 2 + e->idlen;
+	e->body_len = v.mv_size - 2 - e->idlen;
+	return 0;
+}
+
+int flmdb_changes(fstore_txn *base, uint32_t ix, uint64_t since, size_t limit,
+		  fstore_visit fn, void *ctx)
+{
+	flmdb_txn *t = (flmdb_txn *)base;
+	flmdb_mslot *sl;
+	MDB_cursor *dc = NULL, *tc = NULL;
+	int rc = flmdb_meta_get(t, ix, &sl);
+	if (rc)
+		return rc;
+	if (since < sl->m.horizon)
+		return FERRY_EHORIZON;
+	unsigned char k1[12], k2[12];
+	MDB_val kd = seq_key(k1, ix, since + 1), kt = seq_key(k2, ix, since + 1);
+	fstore_entry d, tb;
+	if ((rc = mdb_cursor_open(t->txn, t->s->docs, &dc)) ||
+	    (rc = mdb_cursor_open(t->txn, t->s->tombs, &tc)))
+		goto out;
+	if ((rc = change_at(dc, MDB_SET_RANGE, ix, 0, &kd, &d)) ||
+	    (rc = change_at(tc, MDB_SET_RANGE, ix, 1, &kt, &tb)))
+		goto out;
+	for (size_t n = 0; n < limit && (d.seq || tb.seq); n++) {
+		int use_doc = d.seq && (!tb.seq || d.seq < tb.seq);
+		if ((rc = fn(ctx, use_doc ? &d : &tb)))
+			goto out;
+		rc = use_doc ? change_at(dc, MDB_NEXT, ix, 0, &kd, &d)
+			     : change_at(tc, MDB_NEXT, ix, 1, &kt, &tb);
+		if (rc)
+			goto out;
+	}
+out:
+	if (dc)
+		mdb_cursor_close(dc);
+	if (tc)
+		mdb_cursor_close(tc);
+	if (rc == 1)
+		return 0;
+	return rc > 0 && rc < FERRY_ECODE_END ? rc : rc ? FERRY_EIO : 0;
+}
+
+/* Discards the oldest tombstones of an index while there are more than
+ * max(live docs, FLMDB_TOMB_MIN) of them or they are older than
+ * FLMDB_TOMB_AGE_MS, at most FLMDB_TRIM_MAX per commit, and raises the
+ * horizon to the highest discarded seq. */
+int flmdb_trim_tombs(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err)
+{
+	uint64_t keep = sl->m.docs > FLMDB_TOMB_MIN ? sl->m.docs : FLMDB_TOMB_MIN;
+	int64_t cutoff = flmdb_now_ms() - FLMDB_TOMB_AGE_MS;
+	MDB_cursor *c;
+	unsigned char kb[12];
+	MDB_val k = seq_key(kb, sl->ix, 0), v;
+	int rc = mdb_cursor_open(t->txn, t->s->tombs, &c);
+	if (rc)
+		return flmdb_error(rc, err, "trimming tombstones");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	for (int n = 0; rc == 0 && n < FLMDB_TRIM_MAX; n++) {
+		const unsigned char *kp = k.mv_data;
+		if (k.mv_size != 12 || flmdb_rd32(kp) != sl->ix)
+			break;
+		int64_t when = (int64_t)flmdb_rd64(v.mv_data);
+		if (sl->m.tombs <= keep && when >= cutoff)
+			break;
+		uint64_t seq = flmdb_rd64(kp + 4);
+		unsigned char ib[KEYBUF];
+		MDB_val ik = id_key(ib, sl->ix, (const char *)v.mv_data + 8,
+				    v.mv_size - 8);
+		if ((rc = mdb_del(t->txn, t->s->ids, &ik, NULL)) &&
+		    rc != MDB_NOTFOUND)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)))
+			break;
+		sl->m.tombs--;
+		sl->m.horizon = seq;
+		sl->dirty = 1;
+		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND || rc == EINVAL)
+		rc = 0;
+	return rc ? flmdb_error(rc, err, "trimming tombstones") : 0;
+}
