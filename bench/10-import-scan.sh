@@ -44,6 +44,7 @@ cat "$file" >/dev/null # warm the page cache
 
 bench_repeat bench_run "$GEN" --type profile --count "$N" >/dev/null
 gen_rate=$(bench_rate "$N" "$BENCH_SECS")
+gen_rss=$BENCH_RSS_KB
 bench_result cdp-gen "$N" "$BENCH_SECS" "$BENCH_RSS_KB"
 
 bench_repeat bench_run cat "$file" >/dev/null
@@ -67,6 +68,7 @@ fi
 # ------------------------------------------------------------------ ferry
 # import_once DIR LOG [VAR=VALUE ...]: a fresh data dir, `ferry init`, then
 # one timed `ferry import` with the given environment.
+# shellcheck disable=SC2317 # called through bench_repeat
 import_once() {
 	local dir=$1 log=$2
 	shift 2
@@ -126,7 +128,7 @@ else
 		if bench_repeat bench_run "$BENCH_DIR/scan" "$DATA" profile >"$out" 2>&1; then
 			scan_rate=$(bench_rate "$N" "$BENCH_SECS")
 			scan_rss=$BENCH_RSS_KB
-			bench_result scan "$N" "$BENCH_SECS" "$BENCH_RSS_KB" "$(tr -d '\n' <"$out")"
+			bench_result scan "$N" "$BENCH_SECS" "$BENCH_RSS_KB" "$(sed 's/^docs=[0-9]* bytes=/body_bytes=/' "$out" | tr -d '\n')"
 		else
 			fail "scan" "$out"
 		fi
@@ -151,11 +153,12 @@ bench_summary "$BENCH_STAGE: $N profiles, $((bytes / N)) B/doc, page cache warm,
 bench_row_header
 bench_row "cat FILE >/dev/null (read floor)" "$cat_rate" "$cat_rss"
 bench_row "jq -c . FILE >/dev/null" "$jq_rate" "$jq_rss"
-bench_row "cdp-gen (generate, to /dev/null)" "$gen_rate" ""
+bench_row "cdp-gen (generate, to /dev/null)" "$gen_rate" "$gen_rss"
 bench_row "ferry import" "$imp_rate" "$imp_rss" "$(vs "$imp_rate")"
 bench_row "ferry import, FERRY_SYNC=off" "$nosync_rate" "$nosync_rss" "$(vs "$nosync_rate")"
 bench_row "ferry scan (C API, bench/scan.c)" "$scan_rate" "$scan_rss" "$(vs "$scan_rate")"
 bench_row "ferry export >/dev/null" "$exp_rate" "$exp_rss" "$(vs "$exp_rate")"
+bench_summary "  (peak RSS counts the pages of the LMDB map a process touched)"
 bench_target "import >= 500k docs/s" "$imp_rate" 500000
 bench_target "import, FERRY_SYNC=off >= 500k docs/s" "$nosync_rate" 500000
 bench_target "scan >= 2 M docs/s" "$scan_rate" 2000000

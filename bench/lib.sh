@@ -36,10 +36,10 @@ bench_die() {
 [[ $BENCH_REPEAT =~ ^[1-9][0-9]*$ ]] ||
 	bench_die "BENCH_REPEAT must be a positive integer, not '$BENCH_REPEAT'"
 
-# Appends a line to the run's summary (and prints it).
+# Adds a line to the run's summary; a stage run on its own prints it.
 bench_summary() {
-	echo "$*"
-	echo "$*" >>"$BENCH_SUMMARY"
+	if [ "$BENCH_SUMMARY" = /dev/null ]; then echo "$*"
+	else echo "$*" >>"$BENCH_SUMMARY"; fi
 }
 
 bench_now() { date +%s.%N; }
@@ -75,14 +75,15 @@ bench_run() {
 # BENCH_REPEAT times. Leaves BENCH_SECS at the median, BENCH_RSS_KB at the
 # maximum and BENCH_RC at the first non-zero status (0 if all passed).
 bench_repeat() {
-	local i secs="" rss=0 rc=0
+	local i rss=0 rc=0
+	local -a times=()
 	for ((i = 0; i < BENCH_REPEAT; i++)); do
 		"$@"
 		[ "$BENCH_RC" != 0 ] && [ "$rc" = 0 ] && rc=$BENCH_RC
-		secs="$secs $BENCH_SECS"
+		times+=("$BENCH_SECS")
 		[ -n "$BENCH_RSS_KB" ] && [ "$BENCH_RSS_KB" -gt "$rss" ] && rss=$BENCH_RSS_KB
 	done
-	BENCH_SECS=$(printf '%s\n' $secs | sort -g |
+	BENCH_SECS=$(printf '%s\n' "${times[@]}" | sort -g |
 		awk '{ v[NR] = $1 } END { printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 	BENCH_RC=$rc
 	if [ "$rss" -gt 0 ]; then BENCH_RSS_KB=$rss; else BENCH_RSS_KB=; fi
@@ -136,7 +137,7 @@ bench_result() {
 #   bench_row LABEL RATE [RSS_KB] [NOTE]
 bench_row() {
 	bench_summary "$(printf '  %-34s %12s  %10s  %s' "$1" "$(bench_human "$2")" \
-		"$(bench_mib "${3:-}")" "${4:-}")"
+		"$(bench_mib "${3:-}")" "${4:-}" | sed 's/ *$//')"
 }
 
 bench_row_header() {

@@ -132,6 +132,12 @@ static int id_from_field(ferry_bulk *b, bulk_op *o, const char *raw,
 	}
 	if (n == 0 || n > FERRY_ID_MAX + 1)
 		return 0;
+	if (id != b->scratch.p) { /* `id` points into b->data, which may move */
+		fbuf_clear(&b->scratch);
+		if (fbuf_add(&b->scratch, id, n))
+			return FERRY_ENOMEM;
+		id = b->scratch.p;
+	}
 	o->id_off = b->data.len;
 	o->id_len = (uint32_t)n;
 	return fbuf_add(&b->data, id, n) ? FERRY_ENOMEM : 1;

@@ -20,7 +20,8 @@ static MDB_val id_key(unsigned char *buf, uint32_t ix, const char *id,
 		      size_t idlen)
 {
 	flmdb_be32(buf, ix);
-	memcpy(buf + 4, id, idlen);
+	if (idlen) /* id is NULL for a scan from the start */
+		memcpy(buf + 4, id, idlen);
 	return (MDB_val){4 + idlen, buf};
 }
 
