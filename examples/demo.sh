@@ -52,7 +52,7 @@ printf '{"id":"x1","ok":true}\n{"id":"x2", "broken": }\n' >"$work/bad.ndjson"
 "$FERRY" import acme.profile "$work/bad.ndjson" || true
 
 step "export: first 3 profiles of acme in id order"
-"$FERRY" export acme.profile --quiet | head -3 | cut -c1-160
+("$FERRY" export acme.profile --quiet || true) | head -3 | cut -c1-160
 
 step "ferry status / ferry versions"
 "$FERRY" status

@@ -344,7 +344,8 @@ static int parse_args(int argc, char **argv, import_job *j,
 
 static void report(import_job *j, int stopped, const ferry_err *err)
 {
-	progress_finish(&j->prog);
+	if (!stopped)
+		progress_finish(&j->prog);
 	if (j->json) {
 		printf("{\"index\":");
 		cli_json_str(stdout, j->index);
