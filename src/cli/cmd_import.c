@@ -120,6 +120,7 @@ static int parse_action(const char *s, size_t n, json_arena *a, int *op,
 static void *committer(void *arg)
 {
 	import_job *j = arg;
+	pthread_setname_np(pthread_self(), "ferry-commit");
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
 		while (!j->pending && !j->finished)

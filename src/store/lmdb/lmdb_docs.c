@@ -110,7 +110,7 @@ static int unlink_old(flmdb_txn *t, flmdb_mslot *sl, uint64_t oldseq,
 
 static int write_body(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
 		      const char *id, size_t idlen, const char *body,
-		      size_t blen)
+		      size_t blen, int store_id)
 {
 	unsigned char kb[12];
 	MDB_val k = seq_key(kb, sl->ix, seq);
@@ -125,7 +125,7 @@ static int write_body(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
 	memcpy(d + 2 + idlen, body, blen);
 	sl->m.docs++;
 	sl->m.bytes += blen;
-	return id_store(t, sl->ix, id, idlen, seq, (uint32_t)blen);
+	return store_id ? id_store(t, sl->ix, id, idlen, seq, (uint32_t)blen) : 0;
 }
 
 static int write_tomb(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
@@ -144,6 +144,90 @@ static int write_tomb(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
 	return id_store(t, sl->ix, id, idlen, seq | FLMDB_DELETED, 0);
 }
 
+/* Tries to map a new id to seq in one descent of the id tree: 0 if the
+ * id was new (mapping stored), FERRY_EEXISTS with the old mapping if it
+ * was known (mapping unchanged), or an LMDB error. */
+static int id_claim(flmdb_txn *t, uint32_t ix, const char *id, size_t idlen,
+		    uint64_t seq, uint32_t len, uint64_t *oldseq,
+		    uint32_t *oldlen, int *deleted)
+{
+	unsigned char kb[KEYBUF], vb[12];
+	MDB_val k = id_key(kb, ix, id, idlen), v = {12, vb};
+	flmdb_be64(vb, seq);
+	flmdb_be32(vb + 8, len);
+	int rc = mdb_put(t->txn, t->s->ids, &k, &v, MDB_NOOVERWRITE);
+	if (rc != MDB_KEYEXIST)
+		return rc;
+	if (v.mv_size != 12)
+		return FERRY_ECORRUPT;
+	uint64_t s = flmdb_rd64(v.mv_data);
+	*deleted = !!(s & FLMDB_DELETED);
+	*oldseq = s & ~FLMDB_DELETED;
+	*oldlen = flmdb_rd32((const unsigned char *)v.mv_data + 8);
+	return FERRY_EEXISTS;
+}
+
+/* Index or create: the common case (a new id) costs one descent of the
+ * id tree and an append to docs. */
+static int put_doc(flmdb_txn *t, flmdb_mslot *sl, enum ferry_op op,
+		   const char *id, size_t idlen, const char *body, size_t blen,
+		   uint64_t *seq, int *created, ferry_err *err)
+{
+	uint64_t oldseq = 0, s = sl->m.next_seq;
+	uint32_t oldlen = 0;
+	int deleted = 0;
+	int rc = id_claim(t, sl->ix, id, idlen, s, (uint32_t)blen, &oldseq,
+			  &oldlen, &deleted);
+	int known = rc == FERRY_EEXISTS;
+	if (known && op == FERRY_OP_CREATE && !deleted)
+		return ferry_err_set(err, FERRY_EEXISTS,
+			"document '%.*s' already exists (op_type create)",
+			(int)idlen, id);
+	if (rc && !known)
+		goto fail;
+	if (known && (rc = unlink_old(t, sl, oldseq, oldlen, deleted)))
+		goto fail;
+	sl->m.next_seq++;
+	sl->dirty = 1;
+	if ((rc = write_body(t, sl, s, id, idlen, body, blen, known)))
+		goto fail;
+	*seq = s;
+	*created = !known || deleted;
+	return 0;
+fail:
+	if (rc == FERRY_ECORRUPT)
+		return ferry_err_set(err, rc, "id '%.*s' points at a missing "
+				     "entry", (int)idlen, id);
+	return flmdb_error(rc, err, "writing a document");
+}
+
+static int delete_doc(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		      size_t idlen, uint64_t *seq, ferry_err *err)
+{
+	uint64_t oldseq = 0;
+	uint32_t oldlen = 0;
+	int deleted = 1;
+	int rc = id_lookup(t, sl->ix, id, idlen, &oldseq, &oldlen, &deleted);
+	if (rc && rc != FERRY_ENOTFOUND)
+		return ferry_err_set(err, rc, "reading id '%.*s'", (int)idlen, id);
+	if (rc || deleted)
+		return ferry_err_set(err, FERRY_ENOTFOUND,
+			"document '%.*s' not found", (int)idlen, id);
+	if ((rc = unlink_old(t, sl, oldseq, oldlen, 0)))
+		goto fail;
+	uint64_t s = sl->m.next_seq++;
+	sl->dirty = 1;
+	if ((rc = write_tomb(t, sl, s, id, idlen)))
+		goto fail;
+	*seq = s;
+	return 0;
+fail:
+	if (rc == FERRY_ECORRUPT)
+		return ferry_err_set(err, rc, "id '%.*s' points at a missing "
+				     "entry", (int)idlen, id);
+	return flmdb_error(rc, err, "deleting a document");
+}
+
 int flmdb_doc_write(fstore_txn *base, uint32_t ix, enum ferry_op op,
 		    const char *id, size_t idlen, const char *body,
 		    size_t body_len, uint64_t *seq, int *created,
@@ -151,43 +235,17 @@ int flmdb_doc_write(fstore_txn *base, uint32_t ix, enum ferry_op op,
 {
 	flmdb_txn *t = (flmdb_txn *)base;
 	flmdb_mslot *sl;
-	uint64_t oldseq = 0;
-	uint32_t oldlen = 0;
-	int deleted = 1, rc;
+	int rc;
 	if (idlen == 0 || idlen > FERRY_ID_MAX)
 		return ferry_err_set(err, FERRY_ENAME, "id must be 1 to %d bytes",
 				     FERRY_ID_MAX);
 	if ((rc = flmdb_meta_get(t, ix, &sl)))
 		return ferry_err_set(err, rc, "index storage %u is missing", ix);
-	rc = id_lookup(t, ix, id, idlen, &oldseq, &oldlen, &deleted);
-	int exists = rc == 0 && !deleted;
-	if (rc && rc != FERRY_ENOTFOUND)
-		return ferry_err_set(err, rc, "reading id '%.*s'", (int)idlen, id);
-	if (op == FERRY_OP_CREATE && exists)
-		return ferry_err_set(err, FERRY_EEXISTS,
-			"document '%.*s' already exists (op_type create)",
-			(int)idlen, id);
-	if (op == FERRY_OP_DELETE && !exists)
-		return ferry_err_set(err, FERRY_ENOTFOUND,
-			"document '%.*s' not found", (int)idlen, id);
-	if (rc == 0 && (rc = unlink_old(t, sl, oldseq, oldlen, deleted)))
-		goto fail;
-	uint64_t s = sl->m.next_seq++;
-	sl->dirty = 1;
-	if (op == FERRY_OP_DELETE)
-		rc = write_tomb(t, sl, s, id, idlen);
-	else
-		rc = write_body(t, sl, s, id, idlen, body, body_len);
-	if (rc)
-		goto fail;
-	*seq = s;
-	*created = op != FERRY_OP_DELETE && !exists;
-	return 0;
-fail:
-	if (rc == FERRY_ECORRUPT)
-		return ferry_err_set(err, rc, "id '%.*s' points at a missing "
-				     "entry", (int)idlen, id);
-	return flmdb_error(rc, err, "writing a document");
+	if (op == FERRY_OP_DELETE) {
+		*created = 0;
+		return delete_doc(t, sl, id, idlen, seq, err);
+	}
+	return put_doc(t, sl, op, id, idlen, body, body_len, seq, created, err);
 }
 
 static int body_at(flmdb_txn *t, MDB_cursor *c, uint32_t ix, uint64_t seq,
