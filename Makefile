@@ -19,7 +19,7 @@ else
 endif
 
 CC      ?= cc
-PKGS    := lmdb
+PKGS    := lmdb lua5.4 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -32,8 +32,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) \
               -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS  := $(PKG_LIBS) -pthread -lm
 
-LIB_SRC := $(wildcard src/core/*.c src/json/*.c src/store/*.c src/store/lmdb/*.c \
-             src/migrate/*.c src/snapshot/*.c)
+MODULES ?= src/core src/json src/store src/store/lmdb src/migrate src/snapshot
+LIB_SRC := $(wildcard $(addsuffix /*.c,$(MODULES)))
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)

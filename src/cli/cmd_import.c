@@ -131,14 +131,19 @@ static void *committer(void *arg)
 		j->pending = NULL;
 		pthread_cond_broadcast(&j->cv);
 		pthread_mutex_unlock(&j->mu);
-		ferry_err err = {0};
-		int rc = j->failed ? 0 : ferry_bulk_commit(bt->b, &err);
+		ferry_err err = {0}, oe;
+		int skip = j->failed; /* after a failure nothing more is written */
+		int rc = skip ? 0 : ferry_bulk_commit(bt->b, &err);
 		uint64_t ok = 0, bad = 0;
-		for (size_t i = 0; !rc && i < ferry_bulk_count(bt->b); i++)
-			if (ferry_bulk_result(bt->b, i, NULL, NULL))
-				bad++;
-			else
+		for (size_t i = 0; !rc && !skip && i < ferry_bulk_count(bt->b); i++) {
+			int orc = ferry_bulk_result(bt->b, i, NULL, &oe);
+			if (!orc)
 				ok++;
+			else if (orc != FERRY_EJSON && orc != FERRY_ENAME &&
+				 orc != FERRY_ELIMIT && bad++ < 5) /* not --skip-bad */
+				fprintf(stderr, "ferry: %s line %llu: %s\n", j->file,
+					(unsigned long long)bt->line[i], oe.msg);
+		}
 		pthread_mutex_lock(&j->mu);
 		if (rc && !j->failed) {
 			j->failed = 1;
@@ -290,7 +295,10 @@ static int ensure_index(ferry_db *db, const char *index, int quiet)
 	int rc = ferry_index_get(db, index, &info, &err);
 	if (rc == FERRY_ENOTFOUND) {
 		memset(&err, 0, sizeof err);
-		if ((rc = ferry_index_create(db, index, NULL, 0, &err)))
+		rc = ferry_index_create(db, index, NULL, 0, &err);
+		if (rc == FERRY_EEXISTS) /* another process just created it */
+			return 0;
+		if (rc)
 			return cli_fail(&err);
 		if (!quiet)
 			fprintf(stderr, "created index %s\n", index);
@@ -358,8 +366,8 @@ static void report(import_job *j, int stopped, const ferry_err *err)
 		       progress_now() - j->prog.start, stopped ? "false" : "true");
 	}
 	if (j->op_failed)
-		fprintf(stderr, "ferry: %llu operations were refused (create of an "
-			"existing id, or delete of a missing one)\n",
+		fprintf(stderr, "ferry: %llu operations were refused (the first "
+			"ones are listed above)\n",
 			(unsigned long long)j->op_failed);
 	if (j->rejected)
 		fprintf(stderr, "ferry: %llu invalid lines were skipped\n",
@@ -398,8 +406,11 @@ static int run(import_job *j, lines *in)
 	report(j, stopped, &err);
 	pthread_cond_destroy(&j->cv);
 	pthread_mutex_destroy(&j->mu);
-	return stopped ? (cli_exit_code(err.code) ? cli_exit_code(err.code) : 1)
-		       : 0;
+	if (!stopped)
+		return 0;
+	/* bad input lines are a failed import (1), not a usage error */
+	int code = cli_exit_code(err.code);
+	return code == EXIT_USAGE || code == 0 ? 1 : code;
 }
 
 int cmd_import(int argc, char **argv)

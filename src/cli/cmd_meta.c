@@ -211,6 +211,11 @@ int cmd_tenant(int argc, char **argv)
 		fputs(tenant_help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			fputs(tenant_help, stdout);
+			return 0;
+		}
 	if (!strcmp(argv[1], "add")) {
 		if (argc != 3)
 			return cli_usage_error("tenant", "add takes one NAME");
@@ -225,7 +230,11 @@ int cmd_tenant(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "list"))
 		return cli_usage_error("tenant", "unknown command '%s'", argv[1]);
-	json = argc > 2 && !strcmp(argv[2], "--json");
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json"))
+			return cli_usage_error("tenant", "unexpected '%s'", argv[i]);
+		json = 1;
+	}
 	char **v;
 	if ((rc = cli_open(0, &db)))
 		return rc;

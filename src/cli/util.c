@@ -49,7 +49,7 @@ int cli_exit_code(int code)
 	case FERRY_ENOTFOUND: return EXIT_NOTFOUND;
 	case FERRY_EEXISTS: return EXIT_EXISTS;
 	case FERRY_ENOTINIT: return EXIT_NOTINIT;
-	case FERRY_EINVAL: return EXIT_USAGE;
+	case FERRY_EINVAL: case FERRY_ENAME: return EXIT_USAGE;
 	default: return 1;
 	}
 }
@@ -64,11 +64,12 @@ int cli_fail(const ferry_err *err)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "ferry %s: ", cmd);
+	fprintf(stderr, "ferry%s%s: ", *cmd ? " " : "", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nRun 'ferry %s --help' for usage.\n", cmd);
+	fprintf(stderr, "\nRun 'ferry%s%s --help' for usage.\n", *cmd ? " " : "",
+		cmd);
 	return EXIT_USAGE;
 }
 

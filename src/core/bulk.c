@@ -130,8 +130,8 @@ static int id_from_field(ferry_bulk *b, bulk_op *o, const char *raw,
 	} else if (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return 0; /* not a string or number: generate one */
 	}
-	if (n == 0 || n > FERRY_ID_MAX + 1)
-		return 0;
+	if (n == 0 || n > FERRY_ID_MAX)
+		return -2; /* present but unusable: the op fails */
 	if (id != b->scratch.p) { /* `id` points into b->data, which may move */
 		fbuf_clear(&b->scratch);
 		if (fbuf_add(&b->scratch, id, n))
@@ -159,8 +159,12 @@ static int check_op_body(ferry_bulk *b, bulk_op *o, ferry_err *e)
 				 &raw, &rlen, &je))
 		return ferry_err_set(e, FERRY_EJSON, "invalid JSON at byte %zu: %s",
 				     je.offset, je.msg);
-	if (want && raw && id_from_field(b, o, raw, rlen) == FERRY_ENOMEM)
+	int r = want && raw ? id_from_field(b, o, raw, rlen) : 0;
+	if (r == FERRY_ENOMEM)
 		return ferry_err_set(e, FERRY_ENOMEM, NULL);
+	if (r == -2)
+		return ferry_err_set(e, FERRY_ENAME, "the id field '%s' is empty "
+			"or longer than %d bytes", b->id_field, FERRY_ID_MAX);
 	return 0;
 }
 
@@ -239,7 +243,7 @@ static int cmp_order(const void *pa, const void *pb, void *ctx)
 	return ia < ib ? -1 : ia > ib; /* stable: keep add order per id */
 }
 
-static int apply_all(ferry_bulk *b, fstore_txn *t)
+static int apply_all(ferry_bulk *b, fstore_txn *t, ferry_err *err)
 {
 	uint32_t *ord = realloc(b->order, (b->n ? b->n : 1) * sizeof *ord);
 	if (!ord)
@@ -260,8 +264,11 @@ static int apply_all(ferry_bulk *b, fstore_txn *t)
 		if (rc == FERRY_EEXISTS || rc == FERRY_ENOTFOUND ||
 		    rc == FERRY_ENAME)
 			op_fail(b, o, &e);
-		else if (rc)
-			return rc; /* the transaction itself failed */
+		else if (rc) { /* the transaction itself failed */
+			ferry_err_set(err, rc, "bulk write failed, nothing was "
+				      "written: %s", e.msg);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -275,10 +282,12 @@ int ferry_bulk_commit(ferry_bulk *b, ferry_err *err)
 	if ((rc = fdb_begin(b->db, 1, &t, err)))
 		return rc;
 	resolve_all(b, t);
-	if ((rc = apply_all(b, t))) {
+	if ((rc = apply_all(b, t, err))) {
 		fdb_abort(t);
-		return ferry_err_set(err, rc, "bulk write failed, nothing was "
-				     "written: %s", ferry_strerror(rc));
+		if (rc == FERRY_ENOMEM)
+			ferry_err_set(err, rc, "bulk write failed, nothing was "
+				      "written: out of memory");
+		return rc;
 	}
 	return fdb_commit(t, err);
 }

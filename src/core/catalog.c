@@ -242,6 +242,8 @@ int fcat_resolve(fstore_txn *t, const char *name, fcat_index *out,
 		 int *via_alias, ferry_err *err)
 {
 	char alias[FERRY_NAME_MAX + 1], phys[FERRY_NAME_MAX + 1];
+	const char *sv;
+	size_t sn;
 	fname_parts p;
 	int rc = fname_parse(name, &p, err);
 	if (rc)
@@ -258,6 +260,10 @@ int fcat_resolve(fstore_txn *t, const char *name, fcat_index *out,
 		}
 	}
 	rc = fcat_index_get(t, name, out);
+	if (rc == FERRY_ENOTFOUND && kv_get(t, "settings", &sv, &sn) ==
+	    FERRY_ENOTFOUND)
+		return ferry_err_set(err, FERRY_ENOTINIT, "the data directory is "
+			"not initialised; run `ferry init --version X.Y.Z` first");
 	if (rc == FERRY_ENOTFOUND)
 		return ferry_err_set(err, rc, "no such index '%s'; `ferry index "
 			"list` shows the indices and aliases that exist", name);

@@ -55,6 +55,24 @@ static int make_dir(const char *dir, ferry_err *err)
 	return 0;
 }
 
+/* A data dir that exists but was never initialised (a fresh volume) is
+ * FERRY_ENOTINIT, not "no such index" further down. */
+static int check_init(ferry_db *db, const char *dir, ferry_err *err)
+{
+	fstore_txn *t;
+	fcat_settings s;
+	int rc = db->ops->txn_begin(db->store, 0, &t, err);
+	if (rc)
+		return rc;
+	rc = fcat_settings_get(t, &s, NULL);
+	db->ops->txn_abort(t);
+	if (rc == FERRY_ENOTINIT)
+		return ferry_err_set(err, rc, "'%s' holds no ferry data yet; run "
+			"`ferry init --version X.Y.Z` (or set FERRY_DATA)", dir);
+	return rc ? ferry_err_set(err, rc, "reading the catalog of '%s'", dir)
+		  : 0;
+}
+
 int ferry_db_open(const char *dir, unsigned flags, ferry_db **out,
 		  ferry_err *err)
 {
@@ -72,6 +90,13 @@ int ferry_db_open(const char *dir, unsigned flags, ferry_db **out,
 	} else if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		return ferry_err_set(err, FERRY_ENOTINIT, "no data directory at "
 			"'%s'; run `ferry init` or set FERRY_DATA", dir);
+	} else {
+		char f[PATH_MAX + 16];
+		snprintf(f, sizeof f, "%s/data.mdb", dir);
+		if (stat(f, &st))
+			return ferry_err_set(err, FERRY_ENOTINIT, "'%s' holds no "
+				"ferry data yet; run `ferry init --version X.Y.Z` (or "
+				"set FERRY_DATA)", dir);
 	}
 	if (!(db = calloc(1, sizeof *db)))
 		return ferry_err_set(err, FERRY_ENOMEM, NULL);
@@ -81,6 +106,10 @@ int ferry_db_open(const char *dir, unsigned flags, ferry_db **out,
 		return rc;
 	}
 	db->rdonly = !!(flags & FERRY_OPEN_RDONLY);
+	if (!(flags & FERRY_OPEN_CREATE) && (rc = check_init(db, dir, err))) {
+		ferry_db_close(db);
+		return rc;
+	}
 	if (getrandom(&db->id_node, sizeof db->id_node, 0) !=
 	    (ssize_t)sizeof db->id_node)
 		db->id_node = (uint64_t)getpid() * 0x9E3779B97F4A7C15u;
@@ -191,7 +220,6 @@ int ferry_db_status(ferry_db *db, ferry_status *out, ferry_err *err)
 	fstore_info info;
 	ferry_status st = {0};
 	struct status_ctx c = {0, &st};
-	int more = 0;
 	int rc = fdb_begin(db, 0, &t, err);
 	if (rc)
 		return rc;
@@ -208,9 +236,7 @@ int ferry_db_status(ferry_db *db, ferry_status *out, ferry_err *err)
 	db->ops->info(db->store, &info);
 	st.map_size = info.map_size;
 	st.file_size = info.file_size;
-	if (!db->rdonly)
-		db->ops->ix_purge_step(db->store, 0, &more, NULL);
-	st.purge_pending = (uint64_t)more;
+	st.purge_pending = (uint64_t)db->ops->purge_pending(t);
 	*out = st;
 out:
 	fdb_abort(t);
@@ -237,6 +263,12 @@ void fdb_gen_id(ferry_db *db, char out[21])
 	unsigned char raw[15];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	uint64_t last = atomic_load(&db->id_last_us);
+	while (us > last && !atomic_compare_exchange_weak(&db->id_last_us, &last,
+							   us))
+		;
+	if (us < last)
+		us = last; /* the clock stepped back: keep ids increasing */
 	uint32_t n = atomic_fetch_add(&db->id_counter, 1);
 	for (int i = 0; i < 7; i++) /* 56 bits of microseconds */
 		raw[i] = (unsigned char)(us >> (8 * (6 - i)));

@@ -18,6 +18,7 @@ struct ferry_db {
 	char dir[PATH_MAX];
 	uint64_t id_node;             /* random, fixed per handle */
 	_Atomic uint32_t id_counter;  /* for generated ids */
+	_Atomic uint64_t id_last_us;  /* they never go back with the clock */
 };
 
 /* Generates a 20-character id that sorts by creation time (so generated

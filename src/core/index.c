@@ -29,10 +29,11 @@ static int plan_name(fstore_txn *t, const char *name, const fcat_settings *s,
 		return rc;
 	alias[0] = 0;
 	memset(ix, 0, sizeof *ix);
-	if (p.kind == FNAME_OTHER) {
-		snprintf(ix->name, sizeof ix->name, "%s", name);
-		return 0;
-	}
+	if (p.kind == FNAME_OTHER)
+		return ferry_err_set(err, FERRY_ENAME, "'%s' is not a ferry index "
+			"name; use a logical name like profile (a-z 0-9 _ -, at most "
+			"63), an alias like acme.profile, or a physical name like "
+			"v0_8_1.acme.profile", name);
 	snprintf(ix->tenant, sizeof ix->tenant, "%s",
 		 p.kind == FNAME_LOGICAL ? "default" : p.tenant);
 	if (p.kind == FNAME_PHYSICAL) {
@@ -112,18 +113,60 @@ int ferry_index_create(ferry_db *db, const char *name, const char *body,
 		fdb_abort(t);
 		return rc;
 	}
-	return fdb_commit(t, err);
+	if ((rc = fdb_commit(t, err)))
+		return rc;
+	fdb_purge(db, NULL); /* finish freeing indices a killed delete left */
+	return 0;
+}
+
+struct alias_ctx {
+	const char *target;
+	char (*names)[FERRY_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+static int alias_visit(void *p, const fstore_entry *e)
+{
+	struct alias_ctx *c = p;
+	size_t kl = e->idlen - 6; /* strip "alias/" */
+	if (e->body_len != strlen(c->target) ||
+	    memcmp(e->body, c->target, e->body_len) || kl > FERRY_NAME_MAX)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4;
+		void *nv = realloc(c->names, cap * sizeof *c->names);
+		if (!nv)
+			return FERRY_ENOMEM;
+		c->names = nv;
+		c->cap = cap;
+	}
+	memcpy(c->names[c->n], e->id + 6, kl);
+	c->names[c->n++][kl] = 0;
+	return 0;
+}
+
+static int drop_aliases(fstore_txn *t, const char *physical)
+{
+	struct alias_ctx c = {physical, NULL, 0, 0};
+	int rc = t->store->ops->kv_scan(t, "alias/", alias_visit, &c);
+	for (size_t i = 0; !rc && i < c.n; i++)
+		rc = fcat_alias_del(t, c.names[i]);
+	free(c.names);
+	return rc;
 }
 
 static int delete_in(fstore_txn *t, const char *name, int force,
 		     ferry_err *err)
 {
 	fcat_index ix;
+	fcat_settings s;
 	char alias[FERRY_NAME_MAX + 1];
 	int via_alias, rc = fcat_resolve(t, name, &ix, &via_alias, err);
-	if (rc)
+	if (rc || (rc = fcat_settings_get(t, &s, err)))
 		return rc;
-	if (via_alias && !force)
+	if ((rc = drop_aliases(t, ix.name)))
+		return ferry_err_set(err, rc, "removing aliases of '%s'", ix.name);
+	if (via_alias && !force && !strcmp(ix.version, s.data_version))
 		return ferry_err_set(err, FERRY_EPERM, "'%s' is an alias of index "
 			"'%s'; to delete it, name the index itself (or pass "
 			"--force)", name, ix.name);
@@ -151,7 +194,8 @@ int ferry_index_delete(ferry_db *db, const char *name, int force,
 	}
 	if ((rc = fdb_commit(t, err)))
 		return rc;
-	return fdb_purge(db, err);
+	fdb_purge(db, NULL); /* on failure, the next delete or create resumes */
+	return 0;
 }
 
 static int fill_info(fstore_txn *t, const fcat_index *ix,
@@ -201,8 +245,7 @@ static int list_visit(void *p, const fcat_index *ix)
 	int rc = fill_info(c->t, ix, &info);
 	if (rc)
 		return rc;
-	if (!fname_glob(c->pattern, info.name) &&
-	    !(info.alias[0] && fname_glob(c->pattern, info.alias)))
+	if (!fname_glob2(c->pattern, info.name, info.alias))
 		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;

@@ -369,6 +369,11 @@ static int glob_one(const char *p, const char *pe, const char *s)
 
 int fname_glob(const char *pattern, const char *s)
 {
+	return fname_glob2(pattern, s, NULL);
+}
+
+int fname_glob2(const char *pattern, const char *s, const char *s2)
+{
 	int in = 0;
 	int first = 1;
 	const char *p = pattern;
@@ -386,7 +391,8 @@ int fname_glob(const char *pattern, const char *s)
 			if (first && excl)
 				in = 1;
 			first = 0;
-			if (glob_one(p + excl, e, s))
+			if (glob_one(p + excl, e, s) ||
+			    (s2 && *s2 && glob_one(p + excl, e, s2)))
 				in = !excl;
 		}
 		if (!*e)

@@ -71,6 +71,9 @@ int fname_alias(const char *tenant, const char *index, char *out, size_t n);
  * exclusion starts from "everything". NULL, "", "*" and "_all" match
  * every name. Empty alternatives are ignored. */
 int fname_glob(const char *pattern, const char *s);
+/* The same for a thing known by two names (an index and its alias): an
+ * alternative matches if it matches either; "" or NULL s2 is ignored. */
+int fname_glob2(const char *pattern, const char *s, const char *s2);
 
 #define FNAME_SHOW_BUF 264 /* always enough for fname_show */
 

@@ -198,9 +198,14 @@ int ferry_tenant_list(ferry_db *db, char ***out, ferry_err *err)
 {
 	fstore_txn *t;
 	struct strv s = {0};
+	fcat_settings st;
 	int rc = fdb_begin(db, 0, &t, err);
 	if (rc)
 		return rc;
+	if ((rc = fcat_settings_get(t, &st, err))) {
+		fdb_abort(t);
+		return rc;
+	}
 	rc = db->ops->kv_scan(t, "tenant/", tenant_visit, &s);
 	fdb_abort(t);
 	if (!rc && !s.v && !(s.v = calloc(1, sizeof *s.v)))

@@ -93,6 +93,8 @@ typedef struct fstore_ops {
 	int (*ix_purge_step)(fstore *s, size_t budget, int *more,
 			     ferry_err *err);
 	int (*ix_stats)(fstore_txn *t, uint32_t ix, fstore_stats *out);
+	/* 1 if dropped indices still have entries to free, else 0. */
+	int (*purge_pending)(fstore_txn *t);
 
 	/* Documents. `op` is FERRY_OP_INDEX, _CREATE or _DELETE; `body` is
 	 * stored as given (the core validates it). Fills seq and created. */

@@ -11,18 +11,37 @@
  */
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+
 #include "core/err.h"
 #include "store/lmdb/lmdb_int.h"
 
 #define KEYBUF (4 + FERRY_ID_MAX)
 
+/* The key of an id in `ids`: ix + the id. LMDB keys hold at most 511
+ * bytes, so an id longer than FLMDB_ID_PLAIN bytes is keyed by its first
+ * FLMDB_ID_PREFIX bytes, a NUL (ids never contain one, so such a key can
+ * never equal a plain one) and 16 bytes of its SHA-256. Scans still see
+ * the full id: it is stored with the body. */
+#define FLMDB_ID_PLAIN (511 - 4)
+#define FLMDB_ID_PREFIX (511 - 4 - 1 - 16)
+
 static MDB_val id_key(unsigned char *buf, uint32_t ix, const char *id,
 		      size_t idlen)
 {
 	flmdb_be32(buf, ix);
-	if (idlen) /* id is NULL for a scan from the start */
-		memcpy(buf + 4, id, idlen);
-	return (MDB_val){4 + idlen, buf};
+	if (idlen <= FLMDB_ID_PLAIN) {
+		if (idlen)
+			memcpy(buf + 4, id, idlen);
+		return (MDB_val){4 + idlen, buf};
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	memcpy(buf + 4, id, FLMDB_ID_PREFIX);
+	buf[4 + FLMDB_ID_PREFIX] = 0;
+	EVP_Digest(id, idlen, md, &mdlen, EVP_sha256(), NULL);
+	memcpy(buf + 5 + FLMDB_ID_PREFIX, md, 16);
+	return (MDB_val){511, buf};
 }
 
 static MDB_val seq_key(unsigned char *buf, uint32_t ix, uint64_t seq)
@@ -294,7 +313,7 @@ int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 	MDB_cursor *ic = NULL, *dc = NULL;
 	unsigned char kb[KEYBUF];
 	size_t alen = after && after_len <= FERRY_ID_MAX ? after_len : 0;
-	MDB_val k = id_key(kb, ix, after, alen), v;
+	MDB_val k = id_key(kb, ix, after, alen), v, start = k;
 	int rc = mdb_cursor_open(t->txn, t->s->ids, &ic);
 	if (!rc)
 		rc = mdb_cursor_open(t->txn, t->s->docs, &dc);
@@ -306,7 +325,8 @@ int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 		const unsigned char *kp = k.mv_data;
 		if (k.mv_size < 4 || flmdb_rd32(kp) != ix)
 			break;
-		if (alen && k.mv_size == 4 + alen && !memcmp(kp + 4, after, alen))
+		if (alen && k.mv_size == start.mv_size &&
+		    !memcmp(kp, start.mv_data, start.mv_size))
 			continue; /* resume strictly after `after` */
 		uint64_t s = flmdb_rd64(v.mv_data);
 		if (s & FLMDB_DELETED)

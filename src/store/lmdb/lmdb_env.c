@@ -126,7 +126,10 @@ static int flmdb_open(const char *dir, unsigned flags, fstore **out,
 			return ferry_err_set(err, FERRY_EIO,
 				"cannot open data directory '%s': %s; check its "
 				"permissions or set FERRY_DATA", dir, strerror(rc));
-		return flmdb_error(rc, err, "opening the data directory");
+		flmdb_error(rc, err, "opening");
+		return ferry_err_set(err, err ? err->code : FERRY_EIO,
+			"cannot open data directory '%s': %s", dir,
+			rc > 0 && rc < 200 ? strerror(rc) : mdb_strerror(rc));
 	}
 	int dead = 0;
 	mdb_reader_check(s->env, &dead); /* clear slots of dead processes */
@@ -356,6 +359,7 @@ const fstore_ops fstore_lmdb_ops = {
 	.ix_drop = flmdb_ix_drop,
 	.ix_purge_step = flmdb_ix_purge_step,
 	.ix_stats = flmdb_ix_stats,
+	.purge_pending = flmdb_purge_pending,
 	.doc_write = flmdb_doc_write,
 	.doc_get = flmdb_doc_get,
 	.doc_scan = flmdb_doc_scan,

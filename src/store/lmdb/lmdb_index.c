@@ -128,3 +128,12 @@ int flmdb_ix_stats(fstore_txn *base, uint32_t ix, fstore_stats *out)
 	out->horizon = sl->m.horizon;
 	return 0;
 }
+
+int flmdb_purge_pending(fstore_txn *base)
+{
+	flmdb_txn *t = (flmdb_txn *)base;
+	MDB_stat st;
+	if (mdb_stat(t->txn, t->s->purge, &st))
+		return 0;
+	return st.ms_entries > 0;
+}

@@ -107,5 +107,6 @@ int flmdb_ix_create(fstore_txn *t, uint32_t ix, ferry_err *err);
 int flmdb_ix_drop(fstore_txn *t, uint32_t ix, ferry_err *err);
 int flmdb_ix_purge_step(fstore *s, size_t budget, int *more, ferry_err *err);
 int flmdb_ix_stats(fstore_txn *t, uint32_t ix, fstore_stats *out);
+int flmdb_purge_pending(fstore_txn *t);
 
 #endif
