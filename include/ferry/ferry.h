@@ -317,6 +317,75 @@ int ferry_alias_update(ferry_db *db, const ferry_alias_op *ops, size_t n,
 int ferry_alias_resolve(ferry_db *db, const char *name,
 			char out[FERRY_NAME_MAX + 1], ferry_err *err);
 
+/* ------------------------------------------------------------------ */
+/* Upgrades (docs/operations.md)                                       */
+
+typedef struct ferry_upgrade_progress {
+	const char *step;    /* "snapshot", "prepare", "copy", "catch-up",
+				"cutover", "verify", "done" */
+	const char *tenant;  /* current item, or NULL */
+	const char *source;  /* physical source index, or NULL */
+	const char *target;  /* physical target index, or NULL */
+	uint64_t done;       /* documents of this item handled so far */
+	uint64_t total;      /* documents in the source (estimate) */
+	size_t item, items;  /* item number (0-based) and count */
+} ferry_upgrade_progress;
+
+typedef struct ferry_upgrade_opts {
+	const char *migrations_dir; /* NULL: $FERRY_MIGRATIONS or ./migrations */
+	const char *to;             /* target release, e.g. "0.8.1" */
+	int allow_dev;              /* allow -dev/-rc releases on either side */
+	int accept_changed;         /* accept hop files changed since applied */
+	int skip_bad;               /* failing docs go to the _failed index */
+	uint64_t throttle;          /* max documents/s while copying (0: none) */
+	unsigned index_budget;      /* 0: the deployment's budget */
+	size_t batch;               /* docs per write transaction (0: 20000) */
+	/* Called after each batch and at each step; may be NULL. Returning
+	 * non-zero stops the run (it can be resumed). */
+	int (*progress)(void *ctx, const ferry_upgrade_progress *p);
+	void *ctx;
+} ferry_upgrade_opts;
+
+/* Plans an upgrade to opts->to without changing anything. *plan_json
+ * (free with ferry_free) describes it: kind (same, minor, major), hops
+ * with files and checksums, per tenant and index the source and target
+ * names, ops and document counts, an estimated time, and the index count
+ * after the upgrade against the budget. Refusals (FERRY_EVERSION for a
+ * downgrade or a dev version without allow_dev, FERRY_ENOTFOUND for a
+ * missing hop, FERRY_ELIMIT for the budget, naming the old versions whose
+ * deletion would make room) come with a message. */
+int ferry_upgrade_plan(ferry_db *db, const ferry_upgrade_opts *opts,
+		       char **plan_json, ferry_err *err);
+
+/* Runs (or, if one is under way for the same target, resumes) the
+ * upgrade: prepare, copy, catch-up, cutover, verify. Holds the upgrade
+ * lease while it runs: FERRY_EBUSY if another live process holds it.
+ * Killed at any point, a later run or ferry_upgrade_resume() finishes
+ * with the same result. Running a finished upgrade again does nothing. */
+int ferry_upgrade_run(ferry_db *db, const ferry_upgrade_opts *opts,
+		      ferry_err *err);
+/* Resumes the upgrade under way (its target comes from the catalog). */
+int ferry_upgrade_resume(ferry_db *db, const ferry_upgrade_opts *opts,
+			 ferry_err *err);
+/* Status of the current or last upgrade as JSON (free with ferry_free):
+ * state, step, per item progress, lease owner, errors. "{}" if none. */
+int ferry_upgrade_status(ferry_db *db, char **status_json, ferry_err *err);
+/* Stops an upgrade before its cutover: drops the target set and leaves
+ * the old set as it was. FERRY_EPERM after the cutover (use rollback). */
+int ferry_upgrade_abort(ferry_db *db, int force, ferry_err *err);
+
+/* Moves the aliases back to the previous version while its indices
+ * exist. With yes == 0 nothing changes and *writes_dropped tells how many
+ * writes to the new version since the switch would be lost. */
+int ferry_rollback(ferry_db *db, int yes, uint64_t *writes_dropped,
+		   ferry_err *err);
+
+/* Deletes every index of data version `version` (refuses the active one
+ * and one an upgrade is building). With dry_run, only *report_json (free
+ * with ferry_free) lists what would go. */
+int ferry_version_delete(ferry_db *db, const char *version, int dry_run,
+			 int force, char **report_json, ferry_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,9 @@ static const cli_cmd commands[] = {
 	{"import", cmd_import, "load NDJSON or _bulk documents into an index"},
 	{"export", cmd_export, "write an index's documents as NDJSON"},
 	{"tenant", cmd_tenant, "add and list tenants"},
+	{"upgrade", cmd_upgrade, "plan, run, resume or abort a data upgrade"},
+	{"rollback", cmd_rollback, "switch back to the previous data version"},
+	{"indices", cmd_indices, "delete the indices of an old data version"},
 	{NULL, NULL, NULL},
 };
 

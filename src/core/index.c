@@ -12,6 +12,7 @@
 #include "core/catalog.h"
 #include "core/db.h"
 #include "core/err.h"
+#include "core/index.h"
 #include "core/names.h"
 #include "core/version.h"
 #include "json/json.h"
@@ -69,8 +70,8 @@ static int check_body(const char *body, size_t len, ferry_err *err)
 	return 0;
 }
 
-static int create_in(fstore_txn *t, const char *name, const char *body,
-		     size_t blen, ferry_err *err)
+int findex_create_txn(fstore_txn *t, const char *name, const char *body,
+		      size_t blen, ferry_err *err)
 {
 	fcat_settings s;
 	fcat_index ix, old;
@@ -109,7 +110,7 @@ int ferry_index_create(ferry_db *db, const char *name, const char *body,
 		return rc;
 	if ((rc = fdb_begin(db, 1, &t, err)))
 		return rc;
-	if ((rc = create_in(t, name, body, body_len, err))) {
+	if ((rc = findex_create_txn(t, name, body, body_len, err))) {
 		fdb_abort(t);
 		return rc;
 	}
@@ -155,8 +156,8 @@ static int drop_aliases(fstore_txn *t, const char *physical)
 	return rc;
 }
 
-static int delete_in(fstore_txn *t, const char *name, int force,
-		     ferry_err *err)
+int findex_delete_txn(fstore_txn *t, const char *name, int force,
+		      ferry_err *err)
 {
 	fcat_index ix;
 	fcat_settings s;
@@ -188,7 +189,7 @@ int ferry_index_delete(ferry_db *db, const char *name, int force,
 	int rc = fdb_begin(db, 1, &t, err);
 	if (rc)
 		return rc;
-	if ((rc = delete_in(t, name, force, err))) {
+	if ((rc = findex_delete_txn(t, name, force, err))) {
 		fdb_abort(t);
 		return rc;
 	}

@@ -57,6 +57,8 @@ static int part_char_ok(int c, int first)
 /* 1 if s[0..len) is a valid tenant or logical index name. */
 static int part_ok(const char *s, size_t len)
 {
+	if (len == FNAME_FAILED_LEN && !memcmp(s, FNAME_FAILED, len))
+		return 1; /* the reserved index of documents an upgrade skipped */
 	if (len == 0 || len > FERRY_PART_MAX)
 		return 0;
 	for (size_t i = 0; i < len; i++)
@@ -74,6 +76,8 @@ int fname_check_part(const char *s, const char *what, ferry_err *err)
 	snprintf(what_name, sizeof what_name, "%s%sname", what ? what : "",
 		 what ? " " : "");
 	what = what_name;
+	if (s && !strcmp(s, FNAME_FAILED) && strstr(what, "index"))
+		return 0; /* reserved: see FNAME_FAILED */
 	if (!s || !*s)
 		return ferry_err_set(err, FERRY_ENAME, "bad %s '': it is "
 				     "empty; " PART_RULE, what);

@@ -17,6 +17,11 @@
  * `what` ("tenant" or "index", NULL for "name") is used in the message.
  * Returns 0 or FERRY_ENAME with a message naming the bad character and its
  * 1-based position, or the length. */
+/* The one index name outside the rule: an upgrade run with --skip-bad
+ * puts documents its transform refused into v{version}.{tenant}._failed. */
+#define FNAME_FAILED "_failed"
+#define FNAME_FAILED_LEN 7
+
 int fname_check_part(const char *s, const char *what, ferry_err *err);
 
 /* Checks a name against Elasticsearch's index-name rules: 1..255 bytes of

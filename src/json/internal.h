@@ -108,16 +108,47 @@ static inline int json_utf8_seq(const unsigned char *p, const unsigned char *end
 	return need + 1;
 }
 
-/* 1 if none of the 8 bytes at p is '"', '\\', a control or >= 0x80. */
-static inline int json_plain8(const char *p)
+/* 1 for the bytes json_special8() does not flag (string.c). */
+extern const unsigned char json_plain_byte[256];
+
+/* A mask with bit 7 of each byte of the 8 at p set if that byte is '"',
+ * '\\', a control or >= 0x80; the lowest set bit is always exact (the
+ * borrow tricks can only add false hits above a true one). */
+static inline uint64_t json_special8(const char *p)
 {
-	const uint64_t k1 = 0x0101010101010101ull, k80 = k1 * 0x80;
+	const uint64_t k1 = 0x0101010101010101ull;
 	uint64_t w, q, b;
 	memcpy(&w, p, 8);
 	q = w ^ (k1 * '"');
 	b = w ^ (k1 * '\\');
-	return ((((q - k1) & ~q) | ((b - k1) & ~b) | ((w - k1 * 0x20) & ~w) |
-		 w) & k80) == 0;
+	return (((q - k1) & ~q) | ((b - k1) & ~b) | ((w - k1 * 0x20) & ~w) | w) &
+	       (k1 * 0x80);
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JSON_FAST_SCAN 1
+#else
+#define JSON_FAST_SCAN 0
+#endif
+
+/* The first byte in [p, end) that json_special8() would flag, or end. */
+static inline const char *json_skip_plain(const char *p, const char *end)
+{
+	while (end - p >= 8) {
+		uint64_t m = json_special8(p);
+		if (m) {
+#if JSON_FAST_SCAN
+			return p + (__builtin_ctzll(m) >> 3);
+#else
+			break;
+#endif
+		}
+		p += 8;
+	}
+	while (p < end && json_plain_byte[(unsigned char)*p])
+		p++;
+	return p;
 }
 
 /* Lexes the number starting at p (p < end, *p is '-' or a digit).

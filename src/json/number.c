@@ -144,7 +144,7 @@ int json_number_int64(const json_value *v, int64_t *out)
 		mag = mag * 10 + (uint64_t)json_num_digit(&np, i);
 	while (e-- > 0)
 		mag *= 10;
-	if (mag > (uint64_t)INT64_MAX + np.neg)
+	if (mag > (uint64_t)INT64_MAX + (uint64_t)np.neg)
 		return FERRY_EINVAL;
 	if (!np.neg)
 		*out = (int64_t)mag;

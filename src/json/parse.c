@@ -34,15 +34,34 @@ static inline char *json_b_ws(char *p)
 	return p;
 }
 
-/* 1 if none of the 8 bytes at p is '"' or '\\'. */
-static inline int json_noqb8(const char *p)
+/* A mask with bit 7 set in each of the 8 bytes at p that is '"' or
+ * '\\' (the lowest set bit is exact). */
+static inline uint64_t json_qb8(const char *p)
 {
 	const uint64_t k1 = 0x0101010101010101ull;
 	uint64_t w, q, b;
 	memcpy(&w, p, 8);
 	q = w ^ (k1 * '"');
 	b = w ^ (k1 * '\\');
-	return ((((q - k1) & ~q) | ((b - k1) & ~b)) & (k1 * 0x80)) == 0;
+	return (((q - k1) & ~q) | ((b - k1) & ~b)) & (k1 * 0x80);
+}
+
+/* The first '"' or '\\' at or after p (the text was validated, and the
+ * padding keeps 8-byte loads inside the copy). */
+static inline char *json_b_find_qb(char *p)
+{
+	for (;; p += 8) {
+		uint64_t m = json_qb8(p);
+		if (m) {
+#if JSON_FAST_SCAN
+			return p + (__builtin_ctzll(m) >> 3);
+#else
+			while (*p != '"' && *p != '\\')
+				p++;
+			return p;
+#endif
+		}
+	}
 }
 
 /* Decodes the string whose opening quote is at p, in place, and
@@ -52,10 +71,7 @@ static char *json_b_string(char *p, const char **s, size_t *len)
 	char *start = ++p;
 	int esc = 0;
 	for (;;) {
-		while (json_noqb8(p))
-			p += 8;
-		while (*p != '"' && *p != '\\')
-			p++;
+		p = json_b_find_qb(p);
 		if (*p == '"')
 			break;
 		esc = 1;
@@ -204,20 +220,25 @@ static char *json_b_next(json_bctx *c, char *p, json_value *v,
 	return NULL;
 }
 
-static int json_b_run(json_bctx *c, char *p, json_value **out)
+/* Builds the tree of the validated text at p. */
+static int json_build(json_arena *a, char *p, json_value **out)
 {
+	json_bctx c;
 	json_value *v, *root = NULL;
 	int more;
+	c.a = a;
+	c.nv = c.nm = 0;
+	c.depth = 0;
 	for (;;) {
-		v = json_arena_node(c->a, sizeof *v);
+		v = json_arena_node(a, sizeof *v);
 		if (!v)
 			return FERRY_ENOMEM;
-		p = json_b_value(c, v, json_b_ws(p), &more);
+		p = json_b_value(&c, v, json_b_ws(p), &more);
 		if (!p)
 			return FERRY_ENOMEM;
 		if (more)
 			continue;
-		p = json_b_next(c, p, v, &root);
+		p = json_b_next(&c, p, v, &root);
 		if (root)
 			break;
 		if (!p)
@@ -241,12 +262,8 @@ int json_parse(json_arena *a, const char *s, size_t n, json_value **out,
 	int rc = json_validate(copy, n, e);
 	if (rc) {
 		if (a->cur == copy + n + JSON_PAD)
-			a->cur = copy;
+			a->cur = copy; /* give the copy back */
 		return rc;
 	}
-	json_bctx c;
-	c.a = a;
-	c.nv = c.nm = 0;
-	c.depth = 0;
-	return json_b_run(&c, copy, out);
+	return json_build(a, copy, out);
 }

@@ -9,6 +9,17 @@
 #include "ferry/ferry.h"
 #include "json/internal.h"
 
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+const unsigned char json_plain_byte[256] = {
+	R16(0), R16(0),                                         /* controls */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         /* '"' */
+	R16(1), R16(1),
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,         /* '\\' */
+	R16(1), R16(1),
+	R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+};
+#undef R16
+
 /* Encodes code point cp as UTF-8 at out; returns the length. */
 static size_t json_utf8_put(char *out, unsigned long cp)
 {

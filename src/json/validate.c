@@ -22,27 +22,10 @@
 
 enum { JSON_K_ARR, JSON_K_OBJ };
 
-/* Byte classes inside strings. */
-enum { JSON_S_PLAIN, JSON_S_QUOTE, JSON_S_ESC, JSON_S_CTRL, JSON_S_HIGH };
-
-#define J3 JSON_S_CTRL
-#define J4 JSON_S_HIGH
-#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
-static const unsigned char json_scls[256] = {
-	R16(J3), R16(J3),
-	0, 0, JSON_S_QUOTE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	R16(0), R16(0),
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, JSON_S_ESC, 0, 0, 0,
-	R16(0), R16(0),
-	R16(J4), R16(J4), R16(J4), R16(J4), R16(J4), R16(J4), R16(J4), R16(J4),
-};
-#undef J3
-#undef J4
-#undef R16
-
 typedef struct json_key {
 	const char *p; /* first byte after the opening quote */
 	size_t len;    /* raw bytes up to the closing quote */
+	uint64_t head; /* its first (up to) 8 raw bytes, for quick compares */
 	int esc;       /* contains a backslash */
 } json_key;
 
@@ -68,6 +51,7 @@ typedef struct json_vctx {
 	const char *cap_start, *cap_end;
 	unsigned char kind[JSON_MAX_DEPTH + 1];
 	size_t kbase[JSON_MAX_DEPTH + 1]; /* first key of each object */
+	uint64_t bloom[JSON_MAX_DEPTH + 1]; /* a bit per key seen, see below */
 	json_key kstack[JSON_VKEYS];
 } json_vctx;
 
@@ -170,22 +154,17 @@ static const char *json_v_string(json_vctx *c, const char *p, int *esc)
 	const char *end = c->end;
 	p++;
 	for (;;) {
-		while (end - p >= 8 && json_plain8(p))
-			p += 8;
-		while (p < end && !json_scls[(unsigned char)*p])
-			p++;
+		p = json_skip_plain(p, end);
 		if (p == end)
 			return json_v_fail(c, end, "unterminated string");
-		switch (json_scls[(unsigned char)*p]) {
-		case JSON_S_QUOTE:
+		if (*p == '"')
 			return p + 1;
-		case JSON_S_ESC:
+		if (*p == '\\') {
 			*esc = 1;
 			p = json_v_escape(c, p);
-			break;
-		case JSON_S_CTRL:
+		} else if ((unsigned char)*p < 0x20) {
 			return json_v_fail(c, p, "control character in string");
-		default:
+		} else {
 			p = json_v_utf8(c, p);
 		}
 		if (!p)
@@ -196,11 +175,30 @@ static const char *json_v_string(json_vctx *c, const char *p, int *esc)
 /* ------------------------------------------------------------------ */
 /* Duplicate keys                                                      */
 
-static int json_key_eq(const json_key *a, const char *p, size_t len, int esc)
+/* The first min(len, 8) bytes at p as a number (the same number however
+ * it is computed: an 8-byte load when the input allows, else a loop). */
+static inline uint64_t json_key_head(const char *p, size_t len,
+				     const char *end)
 {
-	if (!a->esc && !esc)
-		return a->len == len && memcmp(a->p, p, len) == 0;
-	return json_raw_eq(a->p, a->len, a->esc, p, len, esc);
+	uint64_t h = 0;
+	size_t n = len < 8 ? len : 8;
+#if JSON_FAST_SCAN
+	if (end - p >= 8) {
+		memcpy(&h, p, 8);
+		return n == 8 ? h : h & ((1ull << (8 * n)) - 1);
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		h |= (uint64_t)(unsigned char)p[i] << (8 * i);
+	return h;
+}
+
+static inline int json_key_eq(const json_key *a, const json_key *b)
+{
+	if (!a->esc && !b->esc)
+		return a->len == b->len && a->head == b->head &&
+		       (a->len <= 8 || memcmp(a->p + 8, b->p + 8, a->len - 8) == 0);
+	return json_raw_eq(a->p, a->len, a->esc, b->p, b->len, b->esc);
 }
 
 /* Looks key k up in ix; if absent and `add` is a stack position + 1,
@@ -211,8 +209,7 @@ static int json_ix_probe(json_vctx *c, json_kindex *ix, const json_key *k,
 	size_t mask = ix->cap - 1;
 	size_t i = (size_t)json_raw_hash(k->p, k->len, k->esc) & mask;
 	for (; ix->slot[i]; i = (i + 1) & mask) {
-		if (json_key_eq(&c->keys[ix->slot[i] - 1], k->p, k->len,
-				k->esc))
+		if (json_key_eq(&c->keys[ix->slot[i] - 1], k))
 			return 1;
 	}
 	if (add) {
@@ -253,8 +250,24 @@ static int json_v_pushkey(json_vctx *c, const json_key *k)
 		c->keys = nk;
 		c->kcap = cap;
 	}
-	c->keys[c->nkeys++] = *k;
+	/* field by field: a struct copy becomes vector loads that stall on
+	 * the scalar stores that just built *k */
+	json_key *d = &c->keys[c->nkeys++];
+	d->p = k->p;
+	d->len = k->len;
+	d->head = k->head;
+	d->esc = k->esc;
 	return 0;
+}
+
+/* One of 64 bits for a plain key. An object ORs the bits of its keys, so
+ * a new plain key whose bit is clear cannot be a duplicate. A key with
+ * escapes sets all bits (its decoded bytes would need hashing). */
+static inline uint64_t json_key_bit(const json_key *k)
+{
+	if (k->esc)
+		return ~(uint64_t)0;
+	return (uint64_t)1 << (((k->head ^ k->len) * 0x9E3779B97F4A7C15ull) >> 58);
 }
 
 /* Records key k (opening quote at q) of the innermost object; fails on a
@@ -263,14 +276,16 @@ static const char *json_v_addkey(json_vctx *c, const char *q, const json_key *k)
 {
 	size_t base = c->kbase[c->depth], n = c->nkeys - base;
 	json_kindex *ix = c->idx && c->idx->depth == c->depth ? c->idx : NULL;
+	uint64_t bit = json_key_bit(k);
 	if (ix) {
 		if (json_ix_probe(c, ix, k, 0))
 			return json_v_fail(c, q, "duplicate key");
-	} else {
+	} else if (c->bloom[c->depth] & bit) {
 		for (size_t i = base; i < c->nkeys; i++)
-			if (json_key_eq(&c->keys[i], k->p, k->len, k->esc))
+			if (json_key_eq(&c->keys[i], k))
 				return json_v_fail(c, q, "duplicate key");
 	}
+	c->bloom[c->depth] |= bit;
 	if (json_v_pushkey(c, k))
 		return json_v_oom(c, q);
 	if (ix && (ix->n + 1) * 2 <= ix->cap)
@@ -287,7 +302,7 @@ static const char *json_v_addkey(json_vctx *c, const char *q, const json_key *k)
 /* Lexes the key at p (whitespace skipped) and the ':' after it. */
 static const char *json_v_key(json_vctx *c, const char *p)
 {
-	json_key k = {p + 1, 0, 0};
+	json_key k = {p + 1, 0, 0, 0};
 	if (p == c->end)
 		return json_v_fail(c, p, "unexpected end of input");
 	if (*p != '"')
@@ -296,9 +311,10 @@ static const char *json_v_key(json_vctx *c, const char *p)
 	if (!q)
 		return NULL;
 	k.len = (size_t)(q - 1 - k.p);
+	k.head = json_key_head(k.p, k.len, c->end);
 	if (!json_v_addkey(c, p, &k))
 		return NULL;
-	if (c->want && c->depth == 1 &&
+	if (c->want && c->depth == 1 && (k.esc || k.len == c->wantlen) &&
 	    json_raw_eq(k.p, k.len, k.esc, c->want, c->wantlen, 0))
 		c->cap = 1;
 	q = json_v_ws(q, c->end);
@@ -330,6 +346,7 @@ static const char *json_v_open(json_vctx *c, const char *p, int *more)
 	c->depth++;
 	c->kind[c->depth] = *p == '{' ? JSON_K_OBJ : JSON_K_ARR;
 	c->kbase[c->depth] = c->nkeys;
+	c->bloom[c->depth] = 0;
 	p = json_v_ws(p + 1, c->end);
 	if (p < c->end && *p == close) {
 		c->depth--;
@@ -427,6 +444,7 @@ static void json_v_init(json_vctx *c, const char *s, size_t n, json_error *e)
 	c->cap = 0;
 	c->kind[0] = JSON_K_ARR;
 	c->kbase[0] = 0;
+	c->bloom[0] = 0;
 }
 
 static int json_v_run(json_vctx *c, const char *p)

@@ -1,0 +1,411 @@
+/*
+ * cmd_upgrade.c - `ferry upgrade plan|run|status|resume|abort`,
+ * `ferry rollback` and `ferry indices delete --version V`.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "json/json.h"
+
+static const char upgrade_help[] =
+"usage: ferry upgrade plan   --to VERSION [options] [--json]\n"
+"       ferry upgrade run    --to VERSION [options]\n"
+"       ferry upgrade status [--json]\n"
+"       ferry upgrade resume [options]\n"
+"       ferry upgrade abort  [--force]\n\n"
+"Upgrades the data to release VERSION: a minor release (same data\n"
+"version) is recorded; a major one runs the chain of migrations from\n"
+"$FERRY_MIGRATIONS (default ./migrations): prepare the new index set,\n"
+"copy and transform, catch up with live writes, switch every alias in\n"
+"one step, verify. The old set stays until `ferry indices delete`.\n\n"
+"options:\n"
+"  --migrations DIR     migration files (default $FERRY_MIGRATIONS)\n"
+"  --allow-dev          allow development releases (-dev, -rc): data may\n"
+"                       be lost\n"
+"  --accept-changed     accept migration files changed after they were\n"
+"                       applied\n"
+"  --skip-bad           documents a transform refuses go to the _failed\n"
+"                       index instead of stopping the upgrade\n"
+"  --throttle N         copy at most N documents per second\n"
+"  --batch N            documents per transaction (default 20000)\n"
+"  --index-budget N     index budget for this plan (default: the\n"
+"                       deployment's, 1000)\n"
+"  --quiet              no progress output\n"
+"A killed run is finished by `ferry upgrade resume` (or run again); the\n"
+"lease of a dead runner expires after 30 s, at once on the same host.\n";
+
+typedef struct up_args {
+	ferry_upgrade_opts o;
+	int json, quiet, force;
+} up_args;
+
+static int parse_opts(int argc, char **argv, up_args *a)
+{
+	const char *v;
+	for (int i = 2; i < argc; i++) {
+		char *end;
+		if (cli_opt_value(argc, argv, &i, "--to", &v)) {
+			if (!(a->o.to = v))
+				return cli_usage_error("upgrade", "--to needs a version");
+		} else if (cli_opt_value(argc, argv, &i, "--migrations", &v)) {
+			if (!(a->o.migrations_dir = v))
+				return cli_usage_error("upgrade", "--migrations needs a "
+						       "directory");
+		} else if (cli_opt_value(argc, argv, &i, "--throttle", &v)) {
+			a->o.throttle = v ? strtoull(v, &end, 10) : 0;
+			if (!v || *end || !a->o.throttle)
+				return cli_usage_error("upgrade", "--throttle needs a "
+						       "positive number of docs/s");
+		} else if (cli_opt_value(argc, argv, &i, "--batch", &v)) {
+			a->o.batch = v ? strtoull(v, &end, 10) : 0;
+			if (!v || *end || a->o.batch < 1 || a->o.batch > 1000000)
+				return cli_usage_error("upgrade", "--batch must be 1 to "
+						       "1000000");
+		} else if (cli_opt_value(argc, argv, &i, "--index-budget", &v)) {
+			unsigned long n = v ? strtoul(v, &end, 10) : 0;
+			if (!v || *end || n < 1 || n > 10000000)
+				return cli_usage_error("upgrade", "--index-budget needs a "
+						       "positive number");
+			a->o.index_budget = (unsigned)n;
+		} else if (!strcmp(argv[i], "--allow-dev")) {
+			a->o.allow_dev = 1;
+		} else if (!strcmp(argv[i], "--accept-changed")) {
+			a->o.accept_changed = 1;
+		} else if (!strcmp(argv[i], "--skip-bad")) {
+			a->o.skip_bad = 1;
+		} else if (!strcmp(argv[i], "--json")) {
+			a->json = 1;
+		} else if (!strcmp(argv[i], "--quiet")) {
+			a->quiet = 1;
+		} else if (!strcmp(argv[i], "--force")) {
+			a->force = 1;
+		} else {
+			return cli_usage_error("upgrade", "unexpected '%s'", argv[i]);
+		}
+	}
+	return 0;
+}
+
+/* ---- plan, rendered for people ---- */
+
+static const char *js(const json_value *o, const char *k)
+{
+	const json_value *v = json_get(o, k, strlen(k));
+	return v && v->type == JSON_STRING ? v->u.str.s : "";
+}
+
+static long long jn(const json_value *o, const char *k)
+{
+	const json_value *v = json_get(o, k, strlen(k));
+	int64_t x = 0;
+	if (v && v->type == JSON_NUMBER)
+		json_number_int64(v, &x);
+	return (long long)x;
+}
+
+static void print_plan(const json_value *p)
+{
+	const json_value *from = json_get(p, "from", 4), *to = json_get(p, "to", 2);
+	const json_value *hops = json_get(p, "hops", 4);
+	const json_value *ix = json_get(p, "indices", 7);
+	const json_value *b = json_get(p, "budget", 6);
+	printf("upgrade %s (data %s) -> %s (data %s): %s upgrade\n",
+	       js(from, "release"), js(from, "data_version"), js(to, "release"),
+	       js(to, "data_version"), js(p, "kind"));
+	if (!strcmp(js(p, "kind"), "minor"))
+		printf("same data version: the release is recorded, no data "
+		       "moves\n");
+	if (!strcmp(js(p, "kind"), "same"))
+		printf("nothing to do: already at this release\n");
+	for (size_t i = 0; hops && i < hops->u.arr.n; i++) {
+		const json_value *h = hops->u.arr.v[i];
+		printf("  hop %s -> %s  %s  sha256 %.12s\n", js(h, "from"),
+		       js(h, "to"), js(h, "file"), js(h, "checksum"));
+		if (*js(h, "description"))
+			printf("      %s\n", js(h, "description"));
+	}
+	if (ix && ix->u.arr.n) {
+		char cnt[32];
+		printf("\n  %-10s %-30s %-30s %-9s %4s %12s\n", "TENANT", "SOURCE",
+		       "TARGET", "ACTION", "OPS", "DOCS");
+		for (size_t i = 0; i < ix->u.arr.n; i++) {
+			const json_value *it = ix->u.arr.v[i];
+			printf("  %-10s %-30s %-30s %-9s %4lld %12s\n", js(it, "tenant"),
+			       *js(it, "source") ? js(it, "source") : "-",
+			       *js(it, "target") ? js(it, "target") : "-",
+			       js(it, "action"), jn(it, "ops"),
+			       cli_count((uint64_t)jn(it, "docs"), cnt));
+		}
+		printf("\n  %lld documents, estimated %lld s; indices after the "
+		       "upgrade: %lld of a budget of %lld\n", jn(p, "docs"),
+		       jn(p, "estimated_seconds") + 1, jn(b, "after"),
+		       jn(b, "limit"));
+	}
+}
+
+static int upgrade_plan(ferry_db *db, up_args *a)
+{
+	ferry_err err = {0};
+	char *plan;
+	json_arena *ar;
+	json_value *root;
+	json_error je;
+	if (!a->o.to)
+		return cli_usage_error("upgrade", "plan needs --to VERSION");
+	if (ferry_upgrade_plan(db, &a->o, &plan, &err))
+		return cli_fail(&err);
+	if (a->json) {
+		puts(plan);
+	} else if ((ar = json_arena_new())) {
+		if (!json_parse(ar, plan, strlen(plan), &root, &je))
+			print_plan(root);
+		json_arena_free(ar);
+	}
+	ferry_free(plan);
+	return 0;
+}
+
+/* ---- run / resume with progress ---- */
+
+typedef struct ui {
+	char step[16];
+	size_t item;
+	int bar_open, quiet;
+	char label[160];
+	progress bar;
+} ui;
+
+static int on_progress(void *ctx, const ferry_upgrade_progress *p)
+{
+	ui *u = ctx;
+	if (u->quiet)
+		return 0;
+	int new_step = strcmp(u->step, p->step) != 0;
+	if ((new_step || p->item != u->item) && u->bar_open) {
+		progress_finish(&u->bar);
+		u->bar_open = 0;
+	}
+	if (new_step) {
+		snprintf(u->step, sizeof u->step, "%s", p->step);
+		fprintf(stderr, "== %s\n", p->step);
+	}
+	if (p->item >= p->items || !p->source || !p->target || !*p->target ||
+	    strcmp(p->step, "copy"))
+		return 0;
+	if (!u->bar_open) {
+		snprintf(u->label, sizeof u->label, "%s -> %s", p->source,
+			 p->target);
+		progress_init(&u->bar, u->label, "docs", p->total, 0);
+		u->bar_open = 1;
+		u->item = p->item;
+	}
+	progress_update(&u->bar, p->done, p->done);
+	return 0;
+}
+
+static int upgrade_run(ferry_db *db, up_args *a, int resume)
+{
+	ferry_err err = {0};
+	ui u;
+	memset(&u, 0, sizeof u);
+	u.quiet = a->quiet;
+	u.item = (size_t)-1;
+	a->o.progress = on_progress;
+	a->o.ctx = &u;
+	if (!resume && !a->o.to)
+		return cli_usage_error("upgrade", "run needs --to VERSION");
+	int rc = resume ? ferry_upgrade_resume(db, &a->o, &err)
+			: ferry_upgrade_run(db, &a->o, &err);
+	if (u.bar_open)
+		progress_finish(&u.bar);
+	if (rc)
+		return cli_fail(&err);
+	ferry_status st;
+	if (!ferry_db_status(db, &st, &err))
+		printf("active: release %s (data version %s)\n", st.release,
+		       st.data_version);
+	return 0;
+}
+
+static int upgrade_status(ferry_db *db, up_args *a)
+{
+	ferry_err err = {0};
+	char *s;
+	json_arena *ar;
+	json_value *root, *items;
+	json_error je;
+	if (ferry_upgrade_status(db, &s, &err))
+		return cli_fail(&err);
+	if (a->json || !(ar = json_arena_new())) {
+		puts(s);
+		ferry_free(s);
+		return 0;
+	}
+	if (!json_parse(ar, s, strlen(s), &root, &je)) {
+		if (!*js(root, "state")) {
+			printf("no upgrade has run in this data directory\n");
+		} else {
+			printf("upgrade %s -> %s (release %s): %s\n", js(root, "from"),
+			       js(root, "to"), js(root, "to_release"), js(root, "state"));
+			if (*js(root, "error"))
+				printf("error: %s\n", js(root, "error"));
+			items = json_get(root, "items", 5);
+			for (size_t i = 0; items && i < items->u.arr.n; i++) {
+				const json_value *it = items->u.arr.v[i];
+				printf("  %-8s %-30s -> %-30s %-8s %lld/%lld docs\n",
+				       js(it, "tenant"), js(it, "src"), js(it, "dst"),
+				       js(it, "phase"), jn(it, "copied"), jn(it, "total"));
+			}
+		}
+	}
+	json_arena_free(ar);
+	ferry_free(s);
+	return 0;
+}
+
+int cmd_upgrade(int argc, char **argv)
+{
+	up_args a;
+	ferry_db *db;
+	ferry_err err = {0};
+	memset(&a, 0, sizeof a);
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(upgrade_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			fputs(upgrade_help, stdout);
+			return 0;
+		}
+	static const char *const subs[] = {"plan", "run", "status", "resume",
+					   "abort", NULL};
+	int k = 0;
+	while (subs[k] && strcmp(subs[k], argv[1]))
+		k++;
+	if (!subs[k])
+		return cli_usage_error("upgrade", "unknown command '%s'", argv[1]);
+	int rc = parse_opts(argc, argv, &a);
+	if (rc || (rc = cli_open(0, &db)))
+		return rc;
+	switch (k) {
+	case 0: rc = upgrade_plan(db, &a); break;
+	case 1: rc = upgrade_run(db, &a, 0); break;
+	case 2: rc = upgrade_status(db, &a); break;
+	case 3: rc = upgrade_run(db, &a, 1); break;
+	default:
+		rc = ferry_upgrade_abort(db, a.force, &err) ? cli_fail(&err) : 0;
+		if (!rc)
+			printf("aborted: the new index set was removed; the old one "
+			       "is untouched\n");
+	}
+	ferry_db_close(db);
+	return rc;
+}
+
+static const char rollback_help[] =
+"usage: ferry rollback [--yes] [--json]\n\n"
+"Moves every alias back to the previous data version while its indices\n"
+"exist. Without --yes it only says how many writes made to the new\n"
+"version since the switch would be dropped.\n";
+
+int cmd_rollback(int argc, char **argv)
+{
+	int yes = 0, json = 0, rc;
+	ferry_db *db;
+	ferry_err err = {0};
+	uint64_t lost = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(rollback_help, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--yes")) {
+			yes = 1;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else {
+			return cli_usage_error("rollback", "unexpected '%s'", argv[i]);
+		}
+	}
+	if ((rc = cli_open(0, &db)))
+		return rc;
+	rc = ferry_rollback(db, yes, &lost, &err);
+	ferry_db_close(db);
+	if (rc)
+		return cli_fail(&err);
+	if (json)
+		printf("{\"rolled_back\":%s,\"writes_dropped\":%llu}\n",
+		       yes ? "true" : "false", (unsigned long long)lost);
+	else if (yes)
+		printf("rolled back; %llu writes made since the switch were "
+		       "dropped\n", (unsigned long long)lost);
+	else
+		printf("a rollback would drop %llu writes made to the new version "
+		       "since the switch; run `ferry rollback --yes` to do it\n",
+		       (unsigned long long)lost);
+	return 0;
+}
+
+static const char indices_help[] =
+"usage: ferry indices delete --version V [--dry-run] [--force] [--json]\n\n"
+"Deletes every index of data version V (refuses the active version and\n"
+"one an upgrade is building). --dry-run lists what would go.\n";
+
+int cmd_indices(int argc, char **argv)
+{
+	const char *version = NULL, *v;
+	int dry = 0, force = 0, json = 0, rc;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(indices_help, stdout);
+			return 0;
+		}
+	}
+	if (argc < 2 || strcmp(argv[1], "delete"))
+		return cli_usage_error("indices", "expected 'delete'");
+	for (int i = 2; i < argc; i++) {
+		if (cli_opt_value(argc, argv, &i, "--version", &v)) {
+			if (!(version = v))
+				return cli_usage_error("indices", "--version needs a value");
+		} else if (!strcmp(argv[i], "--dry-run")) {
+			dry = 1;
+		} else if (!strcmp(argv[i], "--force")) {
+			force = 1;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else {
+			return cli_usage_error("indices", "unexpected '%s'", argv[i]);
+		}
+	}
+	if (!version)
+		return cli_usage_error("indices", "delete needs --version V");
+	ferry_db *db;
+	ferry_err err = {0};
+	char *report = NULL;
+	if ((rc = cli_open(0, &db)))
+		return rc;
+	rc = ferry_version_delete(db, version, dry, force, &report, &err);
+	ferry_db_close(db);
+	if (rc)
+		return cli_fail(&err);
+	if (json) {
+		puts(report);
+	} else {
+		json_arena *ar = json_arena_new();
+		json_value *root, *list;
+		json_error je;
+		if (ar && !json_parse(ar, report, strlen(report), &root, &je) &&
+		    (list = json_get(root, "indices", 7))) {
+			printf("%s %zu indices of version %s (%lld documents):\n",
+			       dry ? "would delete" : "deleted", list->u.arr.n, version,
+			       jn(root, "docs"));
+			for (size_t i = 0; i < list->u.arr.n; i++)
+				printf("  %s\n", list->u.arr.v[i]->u.str.s);
+		}
+		json_arena_free(ar);
+	}
+	ferry_free(report);
+	return 0;
+}

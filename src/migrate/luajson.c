@@ -1,0 +1,438 @@
+/*
+ * luajson.c - documents into Lua values and back, for the lua op. The
+ * round trip must be exact for what a script does not touch: objects stay
+ * objects and arrays arrays even when empty (metatables mark them),
+ * integers stay integers and floats floats, member order is kept (a
+ * table remembers the json_value it came from), and numbers keep their
+ * lexeme ("743.70", "1e5") when the script left their value alone.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "migrate/luajson.h"
+
+/* ------------------------------------------------------------------ */
+/* Numbers                                                             */
+
+/* Reads a JSON number lexeme the way Lua reads numerals: 1 and *i for an
+ * integer, 2 and *d for a float. */
+static int fmig_lexeme(lua_State *L, const char *s, size_t n, lua_Integer *i,
+		       lua_Number *d)
+{
+	size_t k = n && s[0] == '-', j = k;
+	char buf[80];
+	const char *z = buf;
+	if (n - k >= 1 && n - k <= 18) {
+		lua_Integer v = 0;
+		for (; j < n && s[j] >= '0' && s[j] <= '9'; j++)
+			v = v * 10 + (s[j] - '0');
+		if (j == n) {
+			*i = k ? -v : v;
+			return 1;
+		}
+	}
+	if (n < sizeof buf) {
+		memcpy(buf, s, n);
+		buf[n] = 0;
+	} else {
+		z = lua_pushlstring(L, s, n);
+	}
+	size_t ok = lua_stringtonumber(L, z);
+	if (n >= sizeof buf)
+		lua_remove(L, ok ? -2 : -1);
+	if (!ok)
+		luaL_error(L, "number %s cannot be read by Lua", z);
+	int isint = lua_isinteger(L, -1);
+	if (isint)
+		*i = lua_tointeger(L, -1);
+	else
+		*d = lua_tonumber(L, -1);
+	lua_pop(L, 1);
+	return isint ? 1 : 2;
+}
+
+static json_value *fmig_new_float(json_arena *a, double d)
+{
+	char buf[48];
+	int n = 0;
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, sizeof buf - 3, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (!strpbrk(buf, ".eE")) {
+		buf[n++] = '.'; /* keep it a float for the next reader */
+		buf[n++] = '0';
+	}
+	return json_new_number_text(a, buf, (size_t)n);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON -> Lua                                                         */
+
+/* Marks the table on top with metatable `mt` and records its origin. */
+static void fmig_mark(lua_State *L, fmig_lconv *x, int mt, const json_value *v)
+{
+	lua_pushvalue(L, mt);
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	lua_pushlightuserdata(L, (void *)v);
+	lua_rawset(L, x->orig);
+}
+
+void fmig_lua_push(lua_State *L, fmig_lconv *x, const json_value *v, int depth)
+{
+	lua_Integer i = 0;
+	lua_Number d = 0;
+	if (depth > JSON_MAX_DEPTH || !lua_checkstack(L, 4))
+		luaL_error(L, "document nested deeper than %d", JSON_MAX_DEPTH);
+	switch (v->type) {
+	case JSON_NULL:
+		lua_pushlightuserdata(L, NULL);
+		return;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		lua_pushboolean(L, v->type == JSON_TRUE);
+		return;
+	case JSON_NUMBER:
+		if (fmig_lexeme(L, v->u.num.text, v->u.num.len, &i, &d) == 1)
+			lua_pushinteger(L, i);
+		else
+			lua_pushnumber(L, d);
+		return;
+	case JSON_STRING:
+		lua_pushlstring(L, v->u.str.s, v->u.str.len);
+		return;
+	case JSON_ARRAY:
+		lua_createtable(L, (int)v->u.arr.n, 0);
+		for (size_t k = 0; k < v->u.arr.n; k++) {
+			fmig_lua_push(L, x, v->u.arr.v[k], depth + 1);
+			lua_rawseti(L, -2, (lua_Integer)k + 1);
+		}
+		fmig_mark(L, x, x->amt, v);
+		return;
+	default:
+		lua_createtable(L, 0, (int)v->u.obj.n);
+		for (size_t k = 0; k < v->u.obj.n; k++) {
+			const json_member *m = &v->u.obj.m[k];
+			lua_pushlstring(L, m->key, m->klen);
+			fmig_lua_push(L, x, m->val, depth + 1);
+			lua_rawset(L, -3);
+		}
+		fmig_mark(L, x, x->omt, v);
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Lua -> JSON                                                         */
+
+/* The current place in the document as text ("data.tags[2]"). */
+static const char *fmig_at(fmig_lconv *x)
+{
+	size_t used = 0, n = sizeof x->path;
+	x->path[0] = 0;
+	for (size_t i = 0; i < x->depth && used < n; i++) {
+		if (x->at[i].k)
+			used += (size_t)snprintf(x->path + used, n - used,
+						 "%s%.*s", i ? "." : "",
+						 (int)(x->at[i].len > 40 ? 40 :
+						       x->at[i].len),
+						 x->at[i].k);
+		else
+			used += (size_t)snprintf(x->path + used, n - used,
+						 "[%zu]", x->at[i].len);
+	}
+	return used ? x->path : "(the document)";
+}
+
+static json_value *fmig_chk(lua_State *L, json_value *v)
+{
+	if (!v)
+		luaL_error(L, "out of memory");
+	return v;
+}
+
+/* Enters member `key` or element `idx` (key NULL) of the current place. */
+static void fmig_enter(fmig_lconv *x, const char *key, size_t klen,
+		       size_t idx)
+{
+	if (x->depth < sizeof x->at / sizeof *x->at) {
+		x->at[x->depth].k = key;
+		x->at[x->depth].len = key ? klen : idx;
+	}
+	x->depth++;
+}
+
+static void fmig_leave(fmig_lconv *x) { x->depth--; }
+
+/* 1 if s[0..n) is valid UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF). */
+static int fmig_utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+		unsigned char lo = 0x80, hi = 0xBF;
+		if (c < 0xC2 || c > 0xF4 || n - i <= need)
+			return 0;
+		if (c == 0xE0) lo = 0xA0;
+		if (c == 0xED) hi = 0x9F;
+		if (c == 0xF0) lo = 0x90;
+		if (c == 0xF4) hi = 0x8F;
+		for (size_t k = 1; k <= need; k++, lo = 0x80, hi = 0xBF)
+			if (s[i + k] < lo || s[i + k] > hi)
+				return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+static json_value *fmig_pull_string(lua_State *L, fmig_lconv *x, int idx)
+{
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+	if (!fmig_utf8_ok((const unsigned char *)s, len))
+		luaL_error(L, "transform's result at '%s': the string is not "
+			   "valid UTF-8", fmig_at(x));
+	return fmig_chk(L, json_new_string(x->a, s, len));
+}
+
+static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
+				    const json_value *orig)
+{
+	lua_Integer oi = 0;
+	lua_Number od = 0;
+	int isint = lua_isinteger(L, idx);
+	if (orig && orig->type == JSON_NUMBER) {
+		int k = fmig_lexeme(L, orig->u.num.text, orig->u.num.len, &oi,
+				    &od);
+		if (isint ? k == 1 && oi == lua_tointeger(L, idx) :
+			    k == 2 && od == lua_tonumber(L, idx))
+			return fmig_chk(L, json_clone(x->a, orig));
+	}
+	if (isint)
+		return fmig_chk(L, json_new_int(x->a, lua_tointeger(L, idx)));
+	double d = lua_tonumber(L, idx);
+	if (!isfinite(d))
+		luaL_error(L, "transform's result at '%s': %f is not a finite "
+			   "number", fmig_at(x), d);
+	return fmig_chk(L, fmig_new_float(x->a, d));
+}
+
+/* The json_value the table at idx was made from, or NULL. */
+static const json_value *fmig_origin(lua_State *L, fmig_lconv *x, int idx)
+{
+	lua_pushvalue(L, idx);
+	lua_rawget(L, x->orig);
+	const json_value *o = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return o;
+}
+
+/* 1 if the table at idx becomes an array, 0 an object. */
+static int fmig_is_array(lua_State *L, fmig_lconv *x, int idx)
+{
+	int mark = -1;
+	if (lua_getmetatable(L, idx)) {
+		if (lua_rawequal(L, -1, x->amt))
+			mark = 1;
+		else if (lua_rawequal(L, -1, x->omt))
+			mark = 0;
+		lua_pop(L, 1);
+	}
+	if (mark >= 0)
+		return mark;
+	lua_Unsigned n = lua_rawlen(L, idx), count = 0;
+	if (!n)
+		return 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		count++;
+		lua_pop(L, 1);
+	}
+	return count == n;
+}
+
+static json_value *fmig_pull_array(lua_State *L, fmig_lconv *x, int idx,
+				   const json_value *o, int depth)
+{
+	lua_Unsigned n = lua_rawlen(L, idx), count = 0;
+	json_value *arr = fmig_chk(L, json_new_array(x->a));
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		count++;
+		lua_pop(L, 1);
+	}
+	if (count != n)
+		luaL_error(L, "transform's result at '%s': an array must have "
+			   "exactly the keys 1..n (no holes, no other keys)",
+			   fmig_at(x));
+	if (n && !(arr->u.arr.v = json_arena_alloc(x->a, n * sizeof(void *))))
+		luaL_error(L, "out of memory");
+	arr->u.arr.cap = (size_t)n;
+	if (o && o->type != JSON_ARRAY)
+		o = NULL;
+	for (lua_Unsigned i = 0; i < n; i++) {
+		lua_rawgeti(L, idx, (lua_Integer)i + 1);
+		fmig_enter(x, NULL, 0, (size_t)i);
+		arr->u.arr.v[i] = fmig_lua_pull(L, x, lua_gettop(L),
+			o && i < o->u.arr.n ? o->u.arr.v[i] : NULL, depth + 1);
+		fmig_leave(x);
+		lua_pop(L, 1);
+	}
+	arr->u.arr.n = (size_t)n;
+	return arr;
+}
+
+/* Appends member key = the value on top of the stack (popped). */
+static void fmig_put_member(lua_State *L, fmig_lconv *x, json_value *obj,
+			    const char *key, size_t klen,
+			    const json_value *orig, int depth)
+{
+	if (!fmig_utf8_ok((const unsigned char *)key, klen))
+		luaL_error(L, "transform's result at '%s': a key is not valid "
+			   "UTF-8", fmig_at(x));
+	fmig_enter(x, key, klen, 0);
+	json_member *m = &obj->u.obj.m[obj->u.obj.n];
+	char *k = json_arena_alloc(x->a, klen + 1);
+	if (!k)
+		luaL_error(L, "out of memory");
+	memcpy(k, key, klen);
+	k[klen] = 0;
+	m->val = fmig_lua_pull(L, x, lua_gettop(L), orig, depth + 1);
+	m->key = k;
+	m->klen = klen;
+	obj->u.obj.n++;
+	fmig_leave(x);
+	lua_pop(L, 1);
+}
+
+typedef struct fmig_key {
+	const char *k;
+	size_t len;
+} fmig_key;
+
+static int fmig_key_cmp(const void *pa, const void *pb)
+{
+	const fmig_key *a = pa, *b = pb;
+	int c = memcmp(a->k, b->k, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Counts the keys of the object table at idx; all must be strings. */
+static size_t fmig_count_keys(lua_State *L, fmig_lconv *x, int idx)
+{
+	size_t total = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "transform's result at '%s': an object "
+				   "key is %s, not a string (json.array() "
+				   "marks a table as an array)", fmig_at(x),
+				   luaL_typename(L, -2));
+		total++;
+		lua_pop(L, 1);
+	}
+	return total;
+}
+
+/* The keys of the table at idx that `o` does not have, sorted, then
+ * appended to obj. */
+static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
+			       const json_value *o, json_value *obj,
+			       size_t extra, int depth)
+{
+	fmig_key *keys = json_arena_alloc(x->a, extra * sizeof *keys);
+	size_t n = 0;
+	if (!keys)
+		luaL_error(L, "out of memory");
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		size_t len;
+		const char *k = lua_tolstring(L, -2, &len);
+		if (n < extra && (!o || !json_get(o, k, len))) {
+			keys[n].k = k; /* anchored: a key of the table */
+			keys[n++].len = len;
+		}
+		lua_pop(L, 1);
+	}
+	qsort(keys, n, sizeof *keys, fmig_key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		lua_pushlstring(L, keys[i].k, keys[i].len);
+		lua_rawget(L, idx);
+		fmig_put_member(L, x, obj, keys[i].k, keys[i].len, NULL, depth);
+	}
+}
+
+static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
+				    const json_value *o, int depth)
+{
+	size_t total = fmig_count_keys(L, x, idx);
+	json_value *obj = fmig_chk(L, json_new_object(x->a));
+	if (total && !(obj->u.obj.m = json_arena_alloc(
+			       x->a, total * sizeof(json_member))))
+		luaL_error(L, "out of memory");
+	obj->u.obj.cap = total;
+	if (o && o->type != JSON_OBJECT)
+		o = NULL;
+	for (size_t i = 0; o && i < o->u.obj.n; i++) {
+		const json_member *m = &o->u.obj.m[i];
+		lua_pushlstring(L, m->key, m->klen);
+		if (lua_rawget(L, idx) == LUA_TNIL)
+			lua_pop(L, 1);
+		else
+			fmig_put_member(L, x, obj, m->key, m->klen, m->val,
+					depth);
+	}
+	if (obj->u.obj.n < total)
+		fmig_pull_new_keys(L, x, idx, o, obj, total - obj->u.obj.n,
+				   depth);
+	return obj;
+}
+
+static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
+				   int depth)
+{
+	if (depth > JSON_MAX_DEPTH)
+		luaL_error(L, "transform's result at '%s': nested deeper than "
+			   "%d (does a table contain itself?)", fmig_at(x),
+			   JSON_MAX_DEPTH);
+	luaL_checkstack(L, 8, "document nested too deeply");
+	const json_value *o = fmig_origin(L, x, idx);
+	if (fmig_is_array(L, x, idx))
+		return fmig_pull_array(L, x, idx, o, depth);
+	return fmig_pull_object(L, x, idx, o, depth);
+}
+
+json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx,
+			  const json_value *orig, int depth)
+{
+	switch (lua_type(L, idx)) {
+	case LUA_TBOOLEAN:
+		return fmig_chk(L, json_new_bool(x->a, lua_toboolean(L, idx)));
+	case LUA_TNUMBER:
+		return fmig_pull_number(L, x, idx, orig);
+	case LUA_TSTRING:
+		return fmig_pull_string(L, x, idx);
+	case LUA_TTABLE:
+		return fmig_pull_table(L, x, idx, depth);
+	case LUA_TLIGHTUSERDATA:
+		if (!lua_touserdata(L, idx))
+			return fmig_chk(L, json_new_null(x->a));
+		/* fall through */
+	default:
+		return luaL_error(L, "transform's result at '%s': %s cannot "
+				  "be stored in JSON", fmig_at(x),
+				  luaL_typename(L, idx)), NULL;
+	}
+}

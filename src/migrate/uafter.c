@@ -1,0 +1,338 @@
+/*
+ * uafter.c - the upgrade API around the run: plan, status, abort,
+ * rollback, and deleting an old version's indices.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/catalog.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/index.h"
+#include "core/names.h"
+#include "migrate/uplan.h"
+#include "migrate/upgrade.h"
+
+int ferry_upgrade_plan(ferry_db *db, const ferry_upgrade_opts *o,
+		       char **plan_json, ferry_err *err)
+{
+	fstore_txn *t;
+	uplan p;
+	fbuf out = FBUF_INIT;
+	if (!o || !o->to || !*o->to)
+		return ferry_err_set(err, FERRY_EINVAL, "the target release is "
+				     "missing (--to VERSION)");
+	int rc = fdb_begin(db, 0, &t, err);
+	if (rc)
+		return rc;
+	rc = uplan_build(db, t, o, &p, err);
+	if (!rc && (rc = uplan_json(&p, &out)))
+		ferry_err_set(err, rc, NULL);
+	uplan_release(&p);
+	fdb_abort(t);
+	if (!rc)
+		*plan_json = fbuf_detach(&out, NULL);
+	fbuf_release(&out);
+	return rc;
+}
+
+int ferry_upgrade_status(ferry_db *db, char **status_json, ferry_err *err)
+{
+	fstore_txn *t;
+	ujob j;
+	fbuf out = FBUF_INIT;
+	int rc = fdb_begin(db, 0, &t, err);
+	if (rc)
+		return rc;
+	rc = ujob_load(t, &j);
+	if (rc == FERRY_ENOTFOUND) {
+		rc = fbuf_adds(&out, "{}");
+	} else if (!rc) {
+		rc = ujob_json(&j, &out);
+		if (!rc) {
+			out.len--; /* reopen the object for the lease */
+			rc = fbuf_adds(&out, ",\"lease\":");
+			rc = rc ? rc : ulease_json(t, &out);
+			rc = rc ? rc : fbuf_addc(&out, '}');
+		}
+		ujob_release(&j);
+	}
+	fdb_abort(t);
+	if (rc) {
+		fbuf_release(&out);
+		return ferry_err_set(err, rc, "reading the upgrade job");
+	}
+	*status_json = fbuf_detach(&out, NULL);
+	return 0;
+}
+
+static int abort_in(fstore_txn *t, ujob *j, const char *token, int force,
+		    ferry_err *err)
+{
+	int rc;
+	if (strcmp(j->state, "copy") && strcmp(j->state, "catchup") &&
+	    strcmp(j->state, "cutover"))
+		return ferry_err_set(err, FERRY_EPERM, "the upgrade to %s is %s; "
+			"only one that has not switched over can be aborted%s",
+			j->to, j->state, !strcmp(j->state, "done") ||
+			!strcmp(j->state, "verify") ? " (use `ferry rollback`)" : "");
+	if ((rc = ulease_take(t, token, err)) && !force)
+		return rc;
+	for (size_t i = 0; i < j->n; i++) {
+		fcat_index ix;
+		if (j->items[i].dst[0] && !fcat_index_get(t, j->items[i].dst, &ix) &&
+		    (rc = findex_delete_txn(t, j->items[i].dst, 1, err)))
+			return rc;
+	}
+	fcat_version v;
+	if (fcat_version_get(t, j->to, &v) == 0) {
+		snprintf(v.state, sizeof v.state, "aborted");
+		fcat_version_event(&v, "aborted", NULL);
+		rc = fcat_version_put(t, &v, err);
+		fcat_version_release(&v);
+		if (rc)
+			return rc;
+	}
+	snprintf(j->state, sizeof j->state, "aborted");
+	j->finished_ms = fcat_now_ms();
+	if ((rc = ujob_save_header(t, j, err)))
+		return rc;
+	return ulease_drop(t, NULL);
+}
+
+int ferry_upgrade_abort(ferry_db *db, int force, ferry_err *err)
+{
+	fstore_txn *t;
+	ujob j;
+	char token[64];
+	snprintf(token, sizeof token, "abort:%ld", (long)getpid());
+	int rc = fdb_begin(db, 1, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = ujob_load(t, &j))) {
+		fdb_abort(t);
+		return ferry_err_set(err, rc == FERRY_ENOTFOUND ? rc : rc,
+				     "there is no upgrade to abort");
+	}
+	rc = abort_in(t, &j, token, force, err);
+	ujob_release(&j);
+	if (rc) {
+		fdb_abort(t);
+		return rc;
+	}
+	if ((rc = fdb_commit(t, err)))
+		return rc;
+	fdb_purge(db, NULL);
+	return 0;
+}
+
+/* Writes to the new set since the switch, which a rollback drops. */
+static uint64_t writes_since(fstore_txn *t, const ujob *j)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		fstore_stats d = {0};
+		if (!j->items[i].dst[0] ||
+		    t->store->ops->ix_stats(t, j->items[i].dst_ix, &d))
+			continue;
+		if (d.next_seq - 1 > j->items[i].dst_seq_cut)
+			n += d.next_seq - 1 - j->items[i].dst_seq_cut;
+	}
+	return n;
+}
+
+static int rollback_aliases(fstore_txn *t, const ujob *j, ferry_err *err)
+{
+	char alias[FERRY_NAME_MAX + 1], cur[FERRY_NAME_MAX + 1];
+	for (size_t i = 0; i < j->n; i++) {
+		const uitem *it = &j->items[i];
+		fcat_index ix;
+		if (it->dst[0]) {
+			fname_alias(it->tenant, it->target, alias, sizeof alias);
+			if (!fcat_alias_get(t, alias, cur) && !strcmp(cur, it->dst))
+				fcat_alias_del(t, alias);
+		}
+		if (!it->src[0])
+			continue;
+		if (fcat_index_get(t, it->src, &ix))
+			return ferry_err_set(err, FERRY_ENOTFOUND, "the old index %s "
+				"no longer exists; rollback is not possible", it->src);
+		fname_alias(it->tenant, it->source, alias, sizeof alias);
+		int rc = fcat_alias_put(t, alias, it->src, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int rollback_versions(fstore_txn *t, const ujob *j, ferry_err *err)
+{
+	fcat_settings s;
+	fcat_version v;
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc)
+		return rc;
+	snprintf(s.release, sizeof s.release, "%s", j->from_release);
+	snprintf(s.data_version, sizeof s.data_version, "%s", j->from);
+	if ((rc = fcat_settings_put(t, &s, err)))
+		return rc;
+	const char *dv[2] = {j->to, j->from}, *st[2] = {"rolled-back", "active"};
+	for (int k = 0; k < 2; k++) {
+		if (fcat_version_get(t, dv[k], &v))
+			continue;
+		snprintf(v.state, sizeof v.state, "%s", st[k]);
+		if (k)
+			v.activated_ms = fcat_now_ms();
+		fcat_version_event(&v, k ? "reactivated" : "rolled-back", NULL);
+		rc = fcat_version_put(t, &v, err);
+		fcat_version_release(&v);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ferry_rollback(ferry_db *db, int yes, uint64_t *writes_dropped,
+		   ferry_err *err)
+{
+	fstore_txn *t;
+	ujob j;
+	int rc = fdb_begin(db, yes, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = ujob_load(t, &j))) {
+		fdb_abort(t);
+		return ferry_err_set(err, FERRY_ENOTFOUND, "there is no upgrade to "
+				     "roll back");
+	}
+	if (strcmp(j.state, "done") && strcmp(j.state, "verify") &&
+	    strcmp(j.state, "failed")) {
+		rc = ferry_err_set(err, FERRY_EPERM, "the last upgrade (to %s) is "
+			"%s; only a switched upgrade can be rolled back%s", j.to,
+			j.state, strcmp(j.state, "rolledback") ? " (an unfinished "
+			"one is stopped with `ferry upgrade abort`)" : "");
+		goto out;
+	}
+	if (writes_dropped)
+		*writes_dropped = writes_since(t, &j);
+	if (!yes)
+		goto out;
+	if ((rc = rollback_aliases(t, &j, err)) ||
+	    (rc = rollback_versions(t, &j, err)))
+		goto out;
+	snprintf(j.state, sizeof j.state, "rolledback");
+	if ((rc = ujob_save_header(t, &j, err)))
+		goto out;
+	ujob_release(&j);
+	return fdb_commit(t, err);
+out:
+	ujob_release(&j);
+	fdb_abort(t);
+	return rc;
+}
+
+struct vdel {
+	const char *version;
+	fbuf names;     /* NUL-separated physical names */
+	size_t n;
+	uint64_t docs;
+	fstore_txn *t;
+};
+
+static int collect_version(void *ctx, const fcat_index *ix)
+{
+	struct vdel *c = ctx;
+	fstore_stats s = {0};
+	if (strcmp(ix->version, c->version))
+		return 0;
+	c->t->store->ops->ix_stats(c->t, ix->ix, &s);
+	c->docs += s.docs;
+	c->n++;
+	return fbuf_add(&c->names, ix->name, strlen(ix->name) + 1);
+}
+
+static int vdel_check(fstore_txn *t, const char *version, ferry_err *err)
+{
+	fcat_settings s;
+	ujob j;
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc)
+		return rc;
+	if (!strcmp(s.data_version, version))
+		return ferry_err_set(err, FERRY_EPERM, "%s is the active version; "
+			"it cannot be deleted", version);
+	if (ujob_load(t, &j) == 0) {
+		int busy = !strcmp(j.to, version) && (!strcmp(j.state, "copy") ||
+			   !strcmp(j.state, "catchup") || !strcmp(j.state, "cutover"));
+		ujob_release(&j);
+		if (busy)
+			return ferry_err_set(err, FERRY_EBUSY, "an upgrade is building "
+				"%s; abort it first (`ferry upgrade abort`)", version);
+	}
+	return 0;
+}
+
+static int vdel_report(const struct vdel *c, int dry_run, fbuf *out)
+{
+	int rc = fbuf_adds(out, "{\"version\":");
+	rc = rc ? rc : fbuf_add_jstr(out, c->version, strlen(c->version));
+	rc = rc ? rc : fbuf_addf(out, ",\"dry_run\":%s,\"docs\":%llu,"
+		"\"indices\":[", dry_run ? "true" : "false",
+		(unsigned long long)c->docs);
+	const char *p = c->names.p;
+	for (size_t i = 0; !rc && i < c->n; i++, p += strlen(p) + 1) {
+		rc = i ? fbuf_addc(out, ',') : 0;
+		rc = rc ? rc : fbuf_add_jstr(out, p, strlen(p));
+	}
+	return rc ? rc : fbuf_adds(out, "]}");
+}
+
+int ferry_version_delete(ferry_db *db, const char *version, int dry_run,
+			 int force, char **report_json, ferry_err *err)
+{
+	fstore_txn *t;
+	struct vdel c = {version, FBUF_INIT, 0, 0, NULL};
+	fbuf out = FBUF_INIT;
+	int rc = fdb_begin(db, !dry_run, &t, err);
+	if (rc)
+		return rc;
+	c.t = t;
+	if ((rc = vdel_check(t, version, err)) ||
+	    (rc = fcat_index_each(t, collect_version, &c)))
+		goto fail;
+	if (c.n == 0 && !force) {
+		rc = ferry_err_set(err, FERRY_ENOTFOUND, "version %s has no "
+				   "indices", version);
+		goto fail;
+	}
+	const char *p = c.names.p;
+	for (size_t i = 0; !dry_run && i < c.n; i++, p += strlen(p) + 1)
+		if ((rc = findex_delete_txn(t, p, 1, err)))
+			goto fail;
+	fcat_version v;
+	if (!dry_run && fcat_version_get(t, version, &v) == 0) {
+		snprintf(v.state, sizeof v.state, "deleted");
+		fcat_version_event(&v, "deleted", NULL);
+		rc = fcat_version_put(t, &v, err);
+		fcat_version_release(&v);
+		if (rc)
+			goto fail;
+	}
+	if ((rc = vdel_report(&c, dry_run, &out)))
+		goto fail;
+	rc = dry_run ? (fdb_abort(t), 0) : fdb_commit(t, err);
+	if (!rc && !dry_run)
+		fdb_purge(db, NULL);
+	if (!rc && report_json)
+		*report_json = fbuf_detach(&out, NULL);
+	fbuf_release(&out);
+	fbuf_release(&c.names);
+	return rc;
+fail:
+	fdb_abort(t);
+	fbuf_release(&out);
+	fbuf_release(&c.names);
+	return rc;
+}

@@ -1,0 +1,251 @@
+/*
+ * ucut.c - the cutover and the verification of an upgrade.
+ *
+ * The cutover is ONE write transaction: it replays the changes the
+ * catch-up had not applied yet, checks the counts, moves every alias of
+ * every tenant, makes the new version active and the old one retired.
+ * Writers wait only for this transaction; a write that comes after it
+ * resolves its alias to the new set, one that came before is replayed in
+ * it, so no write is lost.
+ *
+ * Verification then re-transforms a sample of source documents and
+ * compares them with the target (documents changed after the switch are
+ * skipped: they are newer than the source).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/catalog.h"
+#include "core/err.h"
+#include "core/names.h"
+#include "migrate/urun.h"
+
+#define VERIFY_SAMPLES 500
+
+static int replay_rest(urun *r, fstore_txn *t, size_t i, ferry_err *err)
+{
+	uitem *it = &r->job.items[i];
+	int rc;
+	if (!it->src[0] || !it->dst[0])
+		return 0;
+	for (;;) {
+		if ((rc = urun_read_changes(r, t, it, r->batch)))
+			return ferry_err_set(err, rc, "reading changes of %s",
+					     it->src);
+		if (r->n == 0)
+			return 0;
+		it->seq = r->ents[r->n - 1].seq;
+		if ((rc = urun_transform(r, it, err)) ||
+		    (rc = urun_apply(r, t, it, err)))
+			return rc;
+	}
+}
+
+static int check_counts(urun *r, fstore_txn *t, const uitem *it,
+			ferry_err *err)
+{
+	fstore_stats s = {0}, d = {0};
+	if (!it->src[0] || !it->dst[0] || it->dropped || it->failed)
+		return 0; /* a program that drops cannot be counted exactly */
+	t->store->ops->ix_stats(t, it->src_ix, &s);
+	t->store->ops->ix_stats(t, it->dst_ix, &d);
+	if (s.docs == d.docs)
+		return 0;
+	return ferry_err_set(err, FERRY_ECORRUPT, "counts differ before the "
+		"switch: %s has %llu documents, %s has %llu; nothing was "
+		"switched (run `ferry upgrade resume` to retry, or abort)",
+		it->src, (unsigned long long)s.docs, it->dst,
+		(unsigned long long)d.docs);
+}
+
+/* Points {tenant}.{target} at the target and removes aliases of source
+ * indices that were renamed or dropped. */
+static int move_aliases(fstore_txn *t, const uitem *it, ferry_err *err)
+{
+	char alias[FERRY_NAME_MAX + 1], cur[FERRY_NAME_MAX + 1];
+	int rc;
+	if (it->src[0] && (!it->dst[0] || strcmp(it->source, it->target))) {
+		fname_alias(it->tenant, it->source, alias, sizeof alias);
+		if (fcat_alias_get(t, alias, cur) == 0 && !strcmp(cur, it->src))
+			fcat_alias_del(t, alias);
+	}
+	if (!it->dst[0])
+		return 0;
+	fname_alias(it->tenant, it->target, alias, sizeof alias);
+	rc = fcat_alias_put(t, alias, it->dst, err);
+	return rc;
+}
+
+static int set_version(fstore_txn *t, const char *dv, const char *state,
+		       const char *release, const char *event,
+		       const char *extra, ferry_err *err)
+{
+	fcat_version v;
+	int rc = fcat_version_get(t, dv, &v);
+	if (rc)
+		return ferry_err_set(err, rc, "version record %s is missing", dv);
+	snprintf(v.state, sizeof v.state, "%s", state);
+	if (release)
+		snprintf(v.release, sizeof v.release, "%s", release);
+	if (!strcmp(state, "active"))
+		v.activated_ms = fcat_now_ms();
+	rc = fcat_version_event(&v, event, extra);
+	rc = rc ? ferry_err_set(err, rc, NULL) : fcat_version_put(t, &v, err);
+	fcat_version_release(&v);
+	return rc;
+}
+
+/* Records each applied hop file's checksums ("applied/<file>"). */
+static int record_files(urun *r, fstore_txn *t, ferry_err *err)
+{
+	for (size_t i = 0; i < fmig_set_count(r->set); i++) {
+		const fmig_hop_info *h = fmig_set_hop(r->set, i);
+		if (!strstr(r->job.hops.p, h->checksum))
+			continue;
+		const char *base = strrchr(h->path, '/');
+		char key[512], val[256];
+		snprintf(key, sizeof key, "applied/%s", base ? base + 1 : h->path);
+		snprintf(val, sizeof val, "%s %s", h->checksum, h->lua_checksum);
+		int rc = t->store->ops->kv_put(t, key, val, strlen(val), err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int switch_catalog(urun *r, fstore_txn *t, ferry_err *err)
+{
+	fcat_settings s;
+	char extra[256];
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < r->job.n; i++)
+		rc = move_aliases(t, &r->job.items[i], err);
+	if (rc)
+		return rc;
+	snprintf(s.release, sizeof s.release, "%s", r->job.to_release);
+	snprintf(s.data_version, sizeof s.data_version, "%s", r->job.to);
+	snprintf(extra, sizeof extra, "\"to\":\"%s\"", r->job.to);
+	if ((rc = fcat_settings_put(t, &s, err)) ||
+	    (rc = set_version(t, r->job.from, "retired", NULL, "retired", extra,
+			      err)))
+		return rc;
+	fbuf ex = FBUF_INIT;
+	fbuf_addf(&ex, "\"from\":\"%s\",\"release\":\"%s\",\"hops\":%s",
+		  r->job.from, r->job.to_release, r->job.hops.p);
+	rc = set_version(t, r->job.to, "active", r->job.to_release, "upgrade",
+			 ex.p, err);
+	fbuf_release(&ex);
+	return rc ? rc : record_files(r, t, err);
+}
+
+int urun_cutover(urun *r, ferry_err *err)
+{
+	fstore_txn *t;
+	r->step = "cutover";
+	urun_report(r, r->job.n, 0);
+	int rc = fdb_begin(r->db, 1, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = ulease_take(t, r->token, err)))
+		goto fail;
+	for (size_t i = 0; i < r->job.n; i++) {
+		uitem *it = &r->job.items[i];
+		if ((rc = replay_rest(r, t, i, err)) ||
+		    (rc = check_counts(r, t, it, err)))
+			goto fail;
+		snprintf(it->phase, sizeof it->phase, "done");
+	}
+	if ((rc = switch_catalog(r, t, err)))
+		goto fail;
+	for (size_t i = 0; i < r->job.n; i++) {
+		fstore_stats d = {0};
+		uitem *it = &r->job.items[i];
+		if (it->dst[0])
+			t->store->ops->ix_stats(t, it->dst_ix, &d);
+		it->dst_seq_cut = d.next_seq ? d.next_seq - 1 : 0;
+	}
+	snprintf(r->job.state, sizeof r->job.state, "verify");
+	r->job.cutover_ms = fcat_now_ms();
+	if ((rc = ujob_save(t, &r->job, err)))
+		goto fail;
+	return fdb_commit(t, err);
+fail:
+	fdb_abort(t);
+	return rc;
+}
+
+/* Compares one source document, re-transformed, with the target. */
+static int verify_doc(urun *r, const uitem *it, const ferry_doc *d,
+		      ferry_err *err)
+{
+	json_value *want, *got;
+	json_error je;
+	char *body = NULL;
+	size_t blen;
+	uint64_t seq;
+	int dropped = 0;
+	json_arena_reset(r->a);
+	if (json_parse(r->a, d->body, d->body_len, &want, &je) ||
+	    fmig_program_apply(r->prog, it->pi, r->a, &want, &dropped, NULL))
+		return 0; /* failed docs were reported when copied */
+	int rc = ferry_doc_get(r->db, it->dst, d->id, d->idlen, &body, &blen,
+			       &seq, NULL);
+	if (rc == FERRY_ENOTFOUND && dropped)
+		return 0;
+	if (rc == 0 && seq > it->dst_seq_cut) {
+		ferry_free(body);
+		return 0; /* written after the switch */
+	}
+	int same = rc == 0 && !dropped &&
+		   !json_parse(r->a, body, blen, &got, &je) && json_equal(want, got);
+	ferry_free(body);
+	if (same)
+		return 0;
+	return ferry_err_set(err, FERRY_ECORRUPT, "verify: document '%.*s' "
+		"of %s differs from its transformed source in %s; the switch "
+		"is done: `ferry rollback` returns to %s", (int)d->idlen, d->id,
+		it->src, it->dst, r->job.from);
+}
+
+static int verify_item(urun *r, const uitem *it, ferry_err *err)
+{
+	ferry_scan *s;
+	ferry_doc d;
+	uint64_t k = it->total / VERIFY_SAMPLES + 1, n = 0;
+	int rc = ferry_scan_open(r->db, it->src, NULL, 0, &s, err);
+	if (rc)
+		return rc;
+	while ((rc = ferry_scan_next(s, &d, err)) == 0)
+		if (n++ % k == 0 && (rc = verify_doc(r, it, &d, err)))
+			break;
+	ferry_scan_free(s);
+	return rc == FERRY_EOF ? 0 : rc;
+}
+
+int urun_verify(urun *r, ferry_err *err)
+{
+	fstore_txn *t;
+	int rc = 0;
+	r->step = "verify";
+	for (size_t i = 0; !rc && i < r->job.n; i++) {
+		const uitem *it = &r->job.items[i];
+		if (it->src[0] && it->dst[0])
+			rc = verify_item(r, it, err);
+		urun_report(r, i, it->total);
+	}
+	snprintf(r->job.state, sizeof r->job.state, rc ? "failed" : "done");
+	if (rc)
+		snprintf(r->job.error, sizeof r->job.error, "%s",
+			 err ? err->msg : ferry_strerror(rc));
+	r->job.finished_ms = fcat_now_ms();
+	int wrc = fdb_begin(r->db, 1, &t, NULL);
+	if (wrc)
+		return rc ? rc : wrc;
+	ujob_save_header(t, &r->job, NULL);
+	ulease_drop(t, r->token);
+	wrc = fdb_commit(t, NULL);
+	return rc ? rc : wrc;
+}

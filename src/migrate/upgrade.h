@@ -1,0 +1,71 @@
+/*
+ * upgrade.h - the upgrade engine's internal state (DESIGN.md "The
+ * upgrade"): the job record and its items in the catalog, and the lease
+ * that lets one process at a time run it.
+ *
+ * Catalog keys:
+ *   upgrade               the job header (JSON, see ujob_save)
+ *   upgrade/item/NNNNN    one item: a (tenant, source index) pair and its
+ *                         copy checkpoint; rewritten in the same write
+ *                         transaction as the batch it describes, so a
+ *                         killed run resumes exactly where it stopped
+ *   lease/upgrade         {"owner","host","pid","expires_ms"}
+ */
+#ifndef FERRY_UPGRADE_H
+#define FERRY_UPGRADE_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "ferry/ferry.h"
+#include "store/store.h"
+
+#define UPG_LEASE_MS 30000
+
+typedef struct uitem {
+	char tenant[FERRY_PART_MAX + 1];
+	char src[FERRY_NAME_MAX + 1]; /* physical source, "" if created */
+	char dst[FERRY_NAME_MAX + 1]; /* physical target, "" if dropped */
+	char target[FERRY_PART_MAX + 1]; /* logical target name */
+	char source[FERRY_PART_MAX + 1]; /* logical source name */
+	uint32_t src_ix, dst_ix;
+	uint32_t pi;        /* entry of the composed program */
+	char phase[12];     /* "copy", "catchup", "done" */
+	char after[FERRY_ID_MAX + 1]; /* copy checkpoint: last id copied */
+	uint32_t after_len;
+	uint64_t start_seq; /* source seq when the copy started */
+	uint64_t seq;       /* source changes applied up to here */
+	uint64_t copied, failed, dropped, total;
+	uint64_t dst_seq_cut; /* target seq right after the cutover */
+} uitem;
+
+typedef struct ujob {
+	char from[64], to[64], from_release[64], to_release[64];
+	char state[16]; /* prepare copy catchup cutover verify done failed
+			   aborted rolledback */
+	int64_t started_ms, finished_ms, cutover_ms;
+	int skip_bad;
+	char error[512];
+	fbuf hops; /* JSON array: [{"file","checksum","lua_checksum"}] */
+	uitem *items;
+	size_t n;
+} ujob;
+
+void ujob_release(ujob *j);
+/* FERRY_ENOTFOUND if there is no job record. */
+int ujob_load(fstore_txn *t, ujob *j);
+int ujob_save_header(fstore_txn *t, const ujob *j, ferry_err *err);
+int ujob_save_item(fstore_txn *t, const ujob *j, size_t i, ferry_err *err);
+int ujob_save(fstore_txn *t, const ujob *j, ferry_err *err);
+int ujob_delete(fstore_txn *t, size_t nitems);
+/* The job as JSON for `ferry upgrade status` and GET /migration/status. */
+int ujob_json(const ujob *j, fbuf *out);
+
+/* Takes the lease (or renews ours). FERRY_EBUSY, with the owner named,
+ * if a live owner holds it. `token` identifies this run. */
+int ulease_take(fstore_txn *t, const char *token, ferry_err *err);
+int ulease_drop(fstore_txn *t, const char *token);
+/* Describes the current holder into out (JSON object or "null"). */
+int ulease_json(fstore_txn *t, fbuf *out);
+
+#endif

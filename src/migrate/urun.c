@@ -1,0 +1,590 @@
+/*
+ * urun.c - running an upgrade: take the lease, plan or load the job,
+ * prepare the target set, copy every item in id order, and catch up with
+ * the changes made meanwhile; then ucut.c switches over and verifies.
+ *
+ * Each batch is read in a short read transaction, transformed without
+ * any lock, and written in one write transaction together with the item's
+ * checkpoint and a renewal of the lease. So a run killed at any point
+ * resumes from the last committed batch: nothing is lost or doubled, and
+ * the source stays readable and writable throughout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/catalog.h"
+#include "core/err.h"
+#include "core/index.h"
+#include "core/names.h"
+#include "migrate/uplan.h"
+#include "migrate/urun.h"
+
+#define CATCHUP_LAG 2000 /* switch over once a round applies fewer */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int urun_report(urun *r, size_t item, uint64_t done)
+{
+	if (!r->o->progress)
+		return 0;
+	const uitem *it = item < r->job.n ? &r->job.items[item] : NULL;
+	ferry_upgrade_progress p = {r->step, it ? it->tenant : NULL,
+		it ? it->src : NULL, it ? it->dst : NULL, done,
+		it ? it->total : 0, item, r->job.n};
+	return r->o->progress(r->o->ctx, &p) ? FERRY_EBUSY : 0;
+}
+
+/* --throttle: sleep so that the average rate stays under the limit. */
+static void throttle(urun *r, size_t docs)
+{
+	if (!r->o->throttle)
+		return;
+	r->throttled += docs;
+	double want = (double)r->throttled / (double)r->o->throttle;
+	double el = now_s() - r->t0;
+	if (want > el)
+		usleep((useconds_t)((want - el) * 1e6));
+}
+
+/* ---- reading a page of source entries ---- */
+
+static int keep(void *ctx, const fstore_entry *e)
+{
+	urun *r = ctx;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		rent *ne = realloc(r->ents, cap * sizeof *ne);
+		if (!ne)
+			return FERRY_ENOMEM;
+		r->ents = ne;
+		r->cap = cap;
+	}
+	rent *x = &r->ents[r->n];
+	memset(x, 0, sizeof *x);
+	x->id_off = r->in.len;
+	x->idlen = e->idlen;
+	int rc = fbuf_add(&r->in, e->id, e->idlen);
+	x->body_off = r->in.len;
+	x->body_len = e->body_len;
+	rc = rc ? rc : fbuf_add(&r->in, e->body, e->body_len);
+	if (rc)
+		return rc;
+	x->seq = e->seq;
+	x->deleted = e->deleted;
+	r->n++;
+	return 0;
+}
+
+static void page_reset(urun *r)
+{
+	r->n = 0;
+	fbuf_clear(&r->in);
+	fbuf_clear(&r->out);
+}
+
+static int read_scan(urun *r, const uitem *it)
+{
+	fstore_txn *t;
+	int rc = fdb_begin(r->db, 0, &t, NULL);
+	if (rc)
+		return rc;
+	page_reset(r);
+	rc = r->db->ops->doc_scan(t, it->src_ix, it->after_len ? it->after : NULL,
+				  it->after_len, r->batch, keep, r);
+	fdb_abort(t);
+	return rc;
+}
+
+int urun_read_changes(urun *r, fstore_txn *t, const uitem *it, size_t limit)
+{
+	page_reset(r);
+	return r->db->ops->changes(t, it->src_ix, it->seq, limit, keep, r);
+}
+
+/* ---- transforming ---- */
+
+static int fail_record(urun *r, rent *x, const uitem *it, const char *why)
+{
+	x->failed = 1;
+	x->out_off = r->out.len;
+	int rc = fbuf_adds(&r->out, "{\"id\":");
+	rc = rc ? rc : fbuf_add_jstr(&r->out, r->in.p + x->id_off, x->idlen);
+	rc = rc ? rc : fbuf_adds(&r->out, ",\"index\":");
+	rc = rc ? rc : fbuf_add_jstr(&r->out, it->src, strlen(it->src));
+	rc = rc ? rc : fbuf_adds(&r->out, ",\"error\":");
+	rc = rc ? rc : fbuf_add_jstr(&r->out, why, strlen(why));
+	rc = rc ? rc : fbuf_adds(&r->out, ",\"source\":");
+	rc = rc ? rc : fbuf_add(&r->out, r->in.p + x->body_off, x->body_len);
+	rc = rc ? rc : fbuf_addc(&r->out, '}');
+	x->out_len = r->out.len - x->out_off;
+	return rc;
+}
+
+static int transform_one(urun *r, rent *x, const uitem *it, ferry_err *err)
+{
+	json_value *doc;
+	json_error je;
+	ferry_err e = {0};
+	int rc;
+	json_arena_reset(r->a);
+	rc = json_parse(r->a, r->in.p + x->body_off, x->body_len, &doc, &je);
+	if (rc)
+		snprintf(e.msg, sizeof e.msg, "stored body is not JSON (byte %zu)",
+			 je.offset);
+	else
+		rc = fmig_program_apply(r->prog, it->pi, r->a, &doc, &x->dropped,
+					&e);
+	if (rc == FERRY_ENOMEM)
+		return ferry_err_set(err, rc, NULL);
+	if (rc && r->job.skip_bad)
+		return fail_record(r, x, it, e.msg);
+	if (rc)
+		return ferry_err_set(err, rc, "document '%.*s' of %s: %s; fix the "
+			"document or the migration, or run with --skip-bad to put "
+			"such documents into the _failed index", (int)x->idlen,
+			r->in.p + x->id_off, it->src, e.msg);
+	if (x->dropped)
+		return 0;
+	x->out_off = r->out.len;
+	rc = json_write(doc, &r->out);
+	x->out_len = r->out.len - x->out_off;
+	return rc ? ferry_err_set(err, rc, NULL) : 0;
+}
+
+int urun_transform(urun *r, const uitem *it, ferry_err *err)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		rent *x = &r->ents[i];
+		if (x->deleted)
+			continue;
+		int rc = transform_one(r, x, it, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static int put_failed(urun *r, fstore_txn *t, const uitem *it, rent *x,
+		      ferry_err *err)
+{
+	char name[FERRY_NAME_MAX + 1], vt[64];
+	fversion dv;
+	fcat_index fx;
+	uint64_t seq;
+	int created, rc;
+	fversion_parse(r->job.to, &dv, NULL);
+	fversion_token(&dv, vt, sizeof vt);
+	fname_physical(vt, it->tenant, FNAME_FAILED, name, sizeof name);
+	if (fcat_index_get(t, name, &fx) &&
+	    ((rc = findex_create_txn(t, name, NULL, 0, err)) ||
+	     (rc = fcat_index_get(t, name, &fx))))
+		return rc;
+	return r->db->ops->doc_write(t, fx.ix, FERRY_OP_INDEX,
+		r->in.p + x->id_off, x->idlen, r->out.p + x->out_off, x->out_len,
+		&seq, &created, err);
+}
+
+/* Writes a transformed page into the item's target inside t. */
+int urun_apply(urun *r, fstore_txn *t, uitem *it, ferry_err *err)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		rent *x = &r->ents[i];
+		const char *id = r->in.p + x->id_off;
+		uint64_t seq;
+		int created, rc = 0;
+		if (x->failed) {
+			rc = put_failed(r, t, it, x, err);
+			it->failed++;
+		} else if (x->deleted || x->dropped) {
+			rc = r->db->ops->doc_write(t, it->dst_ix, FERRY_OP_DELETE, id,
+				x->idlen, NULL, 0, &seq, &created, err);
+			if (rc == FERRY_ENOTFOUND)
+				rc = 0;
+			it->dropped += x->dropped;
+		} else {
+			rc = r->db->ops->doc_write(t, it->dst_ix, FERRY_OP_INDEX, id,
+				x->idlen, r->out.p + x->out_off, x->out_len, &seq,
+				&created, err);
+			it->copied++;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Commits a page for item i with its checkpoint and the lease. */
+static int write_page(urun *r, size_t i, ferry_err *err)
+{
+	fstore_txn *t;
+	uitem *it = &r->job.items[i];
+	int rc = fdb_begin(r->db, 1, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = ulease_take(t, r->token, err)) ||
+	    (rc = urun_apply(r, t, it, err)) ||
+	    (rc = ujob_save_item(t, &r->job, i, err))) {
+		fdb_abort(t);
+		return rc;
+	}
+	return fdb_commit(t, err);
+}
+
+static int set_state(urun *r, const char *state, ferry_err *err)
+{
+	fstore_txn *t;
+	snprintf(r->job.state, sizeof r->job.state, "%s", state);
+	int rc = fdb_begin(r->db, 1, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = ulease_take(t, r->token, err)) ||
+	    (rc = ujob_save_header(t, &r->job, err))) {
+		fdb_abort(t);
+		return rc;
+	}
+	return fdb_commit(t, err);
+}
+
+static int copy_item(urun *r, size_t i, ferry_err *err)
+{
+	uitem *it = &r->job.items[i];
+	int rc;
+	if (!strcmp(it->phase, "copy"))
+		urun_report(r, i, it->copied + it->dropped + it->failed);
+	while (!strcmp(it->phase, "copy")) {
+		uitem saved = *it;
+		if ((rc = read_scan(r, it)))
+			return ferry_err_set(err, rc, "reading %s", it->src);
+		if (r->n == 0) {
+			snprintf(it->phase, sizeof it->phase, "catchup");
+			it->seq = it->start_seq;
+		} else {
+			const rent *last = &r->ents[r->n - 1];
+			memcpy(it->after, r->in.p + last->id_off, last->idlen);
+			it->after_len = (uint32_t)last->idlen;
+		}
+		if ((rc = urun_transform(r, it, err)) ||
+		    (rc = write_page(r, i, err))) {
+			*it = saved; /* the batch did not commit */
+			return rc;
+		}
+		throttle(r, r->n);
+		if ((rc = urun_report(r, i, it->copied + it->dropped + it->failed)))
+			return ferry_err_set(err, rc, "stopped by the caller; "
+					     "`ferry upgrade resume` goes on");
+	}
+	return 0;
+}
+
+/* One catch-up round over all items: applies changes since each item's
+ * checkpoint. *applied counts what it did. */
+static int catchup_round(urun *r, uint64_t *applied, ferry_err *err)
+{
+	*applied = 0;
+	for (size_t i = 0; i < r->job.n; i++) {
+		uitem *it = &r->job.items[i];
+		if (strcmp(it->phase, "catchup"))
+			continue;
+		for (;;) {
+			fstore_txn *t;
+			uitem saved = *it;
+			int rc = fdb_begin(r->db, 0, &t, err);
+			if (rc)
+				return rc;
+			rc = urun_read_changes(r, t, it, r->batch);
+			fdb_abort(t);
+			if (rc)
+				return ferry_err_set(err, rc, "reading changes of %s: %s",
+					it->src, ferry_strerror(rc));
+			if (r->n == 0)
+				break;
+			it->seq = r->ents[r->n - 1].seq;
+			if ((rc = urun_transform(r, it, err)) ||
+			    (rc = write_page(r, i, err))) {
+				*it = saved;
+				return rc;
+			}
+			*applied += r->n;
+			urun_report(r, i, it->copied);
+		}
+	}
+	return 0;
+}
+
+/* ---- prepare: the target set, the job, the building version ---- */
+
+/* The target's create body: the source's, with the hops' mappings merged
+ * over its "mappings". */
+static int target_body(urun *r, fstore_txn *t, const uitem *it, fbuf *out)
+{
+	const fmig_index_info *in = fmig_program_index(r->prog, it->pi);
+	char key[8 + FERRY_NAME_MAX];
+	const char *v = "{}";
+	size_t vl = 2;
+	json_value *root, *m;
+	json_error je;
+	if (it->src[0]) {
+		snprintf(key, sizeof key, "ibody/%s", it->src);
+		t->store->ops->kv_get(t, key, &v, &vl);
+	}
+	json_arena_reset(r->a);
+	if (json_parse(r->a, v, vl, &root, &je) || root->type != JSON_OBJECT)
+		root = json_new_object(r->a);
+	if (!root)
+		return FERRY_ENOMEM;
+	if (in->mappings) {
+		if (!(m = json_get(root, "mappings", 8)) || m->type != JSON_OBJECT) {
+			m = json_new_object(r->a);
+			if (!m || json_obj_set(r->a, root, "mappings", 8, m))
+				return FERRY_ENOMEM;
+		}
+		int rc = fmig_json_merge(r->a, m, in->mappings);
+		if (rc)
+			return rc;
+	}
+	return json_write(root, out);
+}
+
+static int make_target(urun *r, fstore_txn *t, uitem *it, ferry_err *err)
+{
+	fcat_index ix;
+	fstore_stats st = {0};
+	fbuf body = FBUF_INIT;
+	int rc;
+	if (it->src[0] && (rc = t->store->ops->ix_stats(t, it->src_ix, &st)))
+		return ferry_err_set(err, rc, "reading %s", it->src);
+	it->start_seq = st.next_seq ? st.next_seq - 1 : 0;
+	it->total = st.docs;
+	if (!it->dst[0])
+		return 0;
+	if (fcat_index_get(t, it->dst, &ix) == 0 && /* left by an earlier try */
+	    (rc = findex_delete_txn(t, it->dst, 1, err)))
+		return rc;
+	rc = target_body(r, t, it, &body);
+	rc = rc ? ferry_err_set(err, rc, "building the body of %s", it->dst)
+		: findex_create_txn(t, it->dst, body.p, body.len, err);
+	fbuf_release(&body);
+	if (rc || (rc = fcat_index_get(t, it->dst, &ix)))
+		return rc;
+	it->dst_ix = ix.ix;
+	return 0;
+}
+
+static int building_version(urun *r, fstore_txn *t, ferry_err *err)
+{
+	fcat_version v;
+	memset(&v, 0, sizeof v);
+	if (fcat_version_get(t, r->job.to, &v) == 0)
+		fcat_version_release(&v); /* an earlier, rolled back attempt */
+	memset(&v, 0, sizeof v);
+	fbuf_init(&v.history, 0);
+	snprintf(v.data_version, sizeof v.data_version, "%s", r->job.to);
+	snprintf(v.release, sizeof v.release, "%s", r->job.to_release);
+	snprintf(v.state, sizeof v.state, "building");
+	snprintf(v.from, sizeof v.from, "%s", r->job.from);
+	v.created_ms = fcat_now_ms();
+	fbuf ex = FBUF_INIT;
+	fbuf_addf(&ex, "\"from\":\"%s\",\"hops\":%s", r->job.from, r->job.hops.p);
+	int rc = fcat_version_event(&v, "prepare", ex.p);
+	fbuf_release(&ex);
+	rc = rc ? ferry_err_set(err, rc, NULL) : fcat_version_put(t, &v, err);
+	fcat_version_release(&v);
+	return rc;
+}
+
+static int prepare(urun *r, fstore_txn *t, ferry_err *err)
+{
+	int rc = 0;
+	r->step = "prepare";
+	for (size_t i = 0; !rc && i < r->job.n; i++)
+		rc = make_target(r, t, &r->job.items[i], err);
+	if (rc || (rc = building_version(r, t, err)))
+		return rc;
+	snprintf(r->job.state, sizeof r->job.state, "copy");
+	r->job.started_ms = fcat_now_ms();
+	return ujob_save(t, &r->job, err);
+}
+
+/* ---- the run ---- */
+
+static int job_active(const ujob *j)
+{
+	static const char *const live[] = {"copy", "catchup", "cutover",
+					   "verify"};
+	for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+		if (!strcmp(j->state, live[i]))
+			return 1;
+	return 0;
+}
+
+/* Plans and prepares a new job inside t, or decides there is nothing
+ * to do (*noop). */
+static int start_job(urun *r, fstore_txn *t, ferry_err *err, int *noop,
+		     int *minor)
+{
+	uplan p;
+	ujob old;
+	int rc = uplan_build(r->db, t, r->o, &p, err);
+	if (rc) {
+		uplan_release(&p);
+		return rc;
+	}
+	*noop = p.kind == FVERSION_SAME;
+	*minor = p.kind == FVERSION_MINOR;
+	if (*noop || *minor) {
+		uplan_release(&p);
+		return 0;
+	}
+	if (ujob_load(t, &old) == 0) { /* a finished earlier job */
+		ujob_delete(t, old.n);
+		ujob_release(&old);
+	}
+	r->job = p.job; /* take over the items and hops */
+	memset(&p.job, 0, sizeof p.job);
+	r->set = p.set;
+	r->prog = p.prog;
+	p.set = NULL;
+	p.prog = NULL;
+	uplan_release(&p);
+	return prepare(r, t, err);
+}
+
+static int begin(urun *r, int resume, ferry_err *err, int *noop, int *minor)
+{
+	fstore_txn *t;
+	ujob j;
+	int rc = fdb_begin(r->db, 1, &t, err);
+	if (rc)
+		return rc;
+	if ((rc = ulease_take(t, r->token, err)))
+		goto fail;
+	int have = ujob_load(t, &j) == 0;
+	if (have && job_active(&j)) {
+		fversion want, dv;
+		char wdv[64] = "";
+		if (!resume && r->o->to && !fversion_parse(r->o->to, &want, NULL)) {
+			fcat_settings s;
+			fcat_settings_get(t, &s, NULL);
+			fversion_data(&want, s.data_parts, &dv);
+			fversion_format(&dv, wdv, sizeof wdv);
+		}
+		if (wdv[0] && strcmp(wdv, j.to)) {
+			rc = ferry_err_set(err, FERRY_EBUSY, "an upgrade to %s is under "
+				"way; finish it with `ferry upgrade resume` or stop it "
+				"with `ferry upgrade abort`", j.to);
+			ujob_release(&j);
+			goto fail;
+		}
+		r->job = j;
+		rc = uplan_program_for(&r->job, r->o, &r->set, &r->prog, err);
+	} else {
+		if (have)
+			ujob_release(&j);
+		if (resume)
+			rc = ferry_err_set(err, FERRY_ENOTFOUND, "there is no upgrade "
+				"under way to resume; `ferry upgrade status` shows the "
+				"last one");
+		else
+			rc = start_job(r, t, err, noop, minor);
+	}
+	if (rc)
+		goto fail;
+	if (*noop || *minor)
+		ulease_drop(t, r->token);
+	return fdb_commit(t, err);
+fail:
+	fdb_abort(t);
+	return rc;
+}
+
+static int run_steps(urun *r, ferry_err *err)
+{
+	int rc = 0;
+	if (!strcmp(r->job.state, "copy")) {
+		r->step = "copy";
+		for (size_t i = 0; !rc && i < r->job.n; i++)
+			rc = copy_item(r, i, err);
+		if (rc || (rc = set_state(r, "catchup", err)))
+			return rc;
+	}
+	if (!strcmp(r->job.state, "catchup")) {
+		uint64_t applied;
+		r->step = "catch-up";
+		do
+			rc = catchup_round(r, &applied, err);
+		while (!rc && applied >= CATCHUP_LAG);
+		if (rc || (rc = set_state(r, "cutover", err)))
+			return rc;
+	}
+	if (!strcmp(r->job.state, "cutover") && (rc = urun_cutover(r, err)))
+		return rc;
+	if (!strcmp(r->job.state, "verify"))
+		rc = urun_verify(r, err);
+	return rc;
+}
+
+static void urun_release(urun *r)
+{
+	fmig_program_free(r->prog);
+	fmig_set_free(r->set);
+	ujob_release(&r->job);
+	json_arena_free(r->a);
+	fbuf_release(&r->in);
+	fbuf_release(&r->out);
+	free(r->ents);
+}
+
+static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,
+		     ferry_err *err)
+{
+	urun r;
+	char host[64] = "";
+	int noop = 0, minor = 0;
+	memset(&r, 0, sizeof r);
+	r.db = db;
+	r.o = o;
+	r.batch = o->batch ? o->batch : 20000;
+	r.t0 = now_s();
+	gethostname(host, sizeof host - 1);
+	snprintf(r.token, sizeof r.token, "%s:%ld:%llx", host, (long)getpid(),
+		 (unsigned long long)(now_s() * 1e6));
+	if (!(r.a = json_arena_new()))
+		return ferry_err_set(err, FERRY_ENOMEM, NULL);
+	int rc = begin(&r, resume, err, &noop, &minor);
+	if (!rc && minor)
+		rc = ferry_release_record(db, o->to, err);
+	if (!rc && !noop && !minor)
+		rc = run_steps(&r, err);
+	if (!rc && !noop && !minor) {
+		r.step = "done";
+		urun_report(&r, r.job.n, 0);
+	}
+	urun_release(&r);
+	return rc;
+}
+
+int ferry_upgrade_run(ferry_db *db, const ferry_upgrade_opts *opts,
+		      ferry_err *err)
+{
+	if (!opts || !opts->to || !*opts->to)
+		return ferry_err_set(err, FERRY_EINVAL, "the target release is "
+				     "missing (--to VERSION)");
+	return urun_main(db, opts, 0, err);
+}
+
+int ferry_upgrade_resume(ferry_db *db, const ferry_upgrade_opts *opts,
+			 ferry_err *err)
+{
+	ferry_upgrade_opts o = {0};
+	return urun_main(db, opts ? opts : &o, 1, err);
+}

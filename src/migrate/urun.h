@@ -1,0 +1,48 @@
+/*
+ * urun.h - one run of the upgrade engine: the state shared by the files
+ * that implement its steps (urun.c: prepare, copy, catch-up; ucut.c:
+ * cutover and verify).
+ */
+#ifndef FERRY_URUN_H
+#define FERRY_URUN_H
+
+#include "core/buf.h"
+#include "core/db.h"
+#include "migrate/migrate.h"
+#include "migrate/upgrade.h"
+
+/* One document read from the source, and what the transform made of it. */
+typedef struct rent {
+	size_t id_off, idlen, body_off, body_len;
+	uint64_t seq;
+	int deleted;      /* a tombstone (catch-up) */
+	int dropped;      /* the program dropped it */
+	int failed;       /* the program refused it (--skip-bad) */
+	size_t out_off, out_len; /* transformed body, or failure record */
+} rent;
+
+typedef struct urun {
+	ferry_db *db;
+	const ferry_upgrade_opts *o;
+	fmig_set *set;
+	fmig_program *prog;
+	ujob job;
+	char token[96];
+	json_arena *a;
+	fbuf in, out;     /* page of source entries; transformed bodies */
+	rent *ents;
+	size_t n, cap;
+	size_t batch;
+	double t0;
+	uint64_t throttled; /* docs counted for --throttle */
+	const char *step;
+} urun;
+
+int urun_report(urun *r, size_t item, uint64_t done);
+int urun_read_changes(urun *r, fstore_txn *t, const uitem *it, size_t limit);
+int urun_transform(urun *r, const uitem *it, ferry_err *err);
+int urun_apply(urun *r, fstore_txn *t, uitem *it, ferry_err *err);
+int urun_cutover(urun *r, ferry_err *err);
+int urun_verify(urun *r, ferry_err *err);
+
+#endif
