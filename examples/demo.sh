@@ -8,7 +8,7 @@ B=${B:-build}
 cd "$(dirname "$0")/.."
 FERRY=$PWD/$B/ferry
 GEN=$PWD/$B/cdp-gen
-N=${DEMO_DOCS:-200000}
+N=${DEMO_DOCS:-100000}
 export FERRY_DATA=${FERRY_DATA:-$PWD/$B/demo-data}
 work=$PWD/$B/demo
 rm -rf "$FERRY_DATA" "$work"
@@ -53,6 +53,37 @@ printf '{"id":"x1","ok":true}\n{"id":"x2", "broken": }\n' >"$work/bad.ndjson"
 
 step "export: first 3 profiles of acme in id order"
 ("$FERRY" export acme.profile --quiet || true) | head -3 | cut -c1-160
+
+export FERRY_MIGRATIONS=$PWD/examples/cdp/migrations
+step "upgrade plan: 0.7.1 -> 0.8.1 is three hops, composed into one pass per index"
+"$FERRY" upgrade plan --to 0.8.1
+
+step "a plan that cannot run is refused before anything changes"
+"$FERRY" upgrade plan --to 0.9.0 || true
+"$FERRY" upgrade plan --to 0.8.1 --index-budget 8 || true
+
+step "upgrade run --to 0.8.1 (copy, catch up, switch every alias at once, verify)"
+"$FERRY" upgrade run --to 0.8.1
+
+step "both versions side by side; aliases now point at 0.8.1"
+"$FERRY" versions
+"$FERRY" index list
+echo "the same profile, old and new shape:"
+"$FERRY" doc get "v0_7_1.acme.profile" "$id" | cut -c1-220
+"$FERRY" doc get acme.profile "$id" | cut -c1-220
+
+step "roll back (first it says what would be lost), then upgrade again"
+"$FERRY" doc put acme.profile demo-after-switch --body '{"note":"written after the switch"}' >/dev/null
+"$FERRY" rollback
+"$FERRY" rollback --yes
+"$FERRY" versions
+"$FERRY" upgrade run --to 0.8.1 --quiet
+"$FERRY" upgrade status
+
+step "delete the old version (the active one is refused)"
+"$FERRY" indices delete --version 0.8.1 || true
+"$FERRY" indices delete --version 0.7.1 --dry-run
+"$FERRY" indices delete --version 0.7.1
 
 step "ferry status / ferry versions"
 "$FERRY" status

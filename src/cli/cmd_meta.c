@@ -170,7 +170,7 @@ int cmd_versions(int argc, char **argv)
 	if (rc)
 		return cli_fail(&err);
 	if (!json)
-		printf("%-14s %-10s %-14s %-12s %-21s %s\n", "DATA VERSION",
+		printf("%-14s %-12s %-14s %-12s %-21s %s\n", "DATA VERSION",
 		       "STATE", "RELEASE", "FROM", "ACTIVATED", "INDICES");
 	for (size_t i = 0; i < n; i++) {
 		char t1[32], t2[32];
@@ -184,7 +184,7 @@ int cmd_versions(int argc, char **argv)
 			       v[i].release, v[i].from, t1, t2,
 			       (unsigned long long)v[i].indices, v[i].history_json);
 		} else {
-			printf("%-14s %-10s %-14s %-12s %-21s %llu\n",
+			printf("%-14s %-12s %-14s %-12s %-21s %llu\n",
 			       v[i].data_version, v[i].state, v[i].release,
 			       v[i].from[0] ? v[i].from : "-", t2,
 			       (unsigned long long)v[i].indices);
