@@ -26,18 +26,19 @@
 static int replay_rest(urun *r, fstore_txn *t, size_t i, ferry_err *err)
 {
 	uitem *it = &r->job.items[i];
+	upage *pg = &r->pages[0];
 	int rc;
 	if (!it->src[0] || !it->dst[0])
 		return 0;
 	for (;;) {
-		if ((rc = urun_read_changes(r, t, it, r->batch)))
+		if ((rc = urun_read_changes(r, pg, t, it, r->batch)))
 			return ferry_err_set(err, rc, "reading changes of %s",
 					     it->src);
-		if (r->n == 0)
+		if (pg->n == 0)
 			return 0;
-		it->seq = r->ents[r->n - 1].seq;
-		if ((rc = urun_transform(r, it, err)) ||
-		    (rc = urun_apply(r, t, it, err)))
+		it->seq = pg->ents[pg->n - 1].seq;
+		if ((rc = urun_transform(r, pg, it, err)) ||
+		    (rc = urun_apply(r, pg, t, it, err)))
 			return rc;
 	}
 }

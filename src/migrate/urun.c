@@ -9,6 +9,7 @@
  * resumes from the last committed batch: nothing is lost or doubled, and
  * the source stays readable and writable throughout.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,84 +59,106 @@ static void throttle(urun *r, size_t docs)
 
 static int keep(void *ctx, const fstore_entry *e)
 {
-	urun *r = ctx;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 1024;
-		rent *ne = realloc(r->ents, cap * sizeof *ne);
+	upage *pg = ctx;
+	if (pg->n == pg->cap) {
+		size_t cap = pg->cap ? pg->cap * 2 : 1024;
+		rent *ne = realloc(pg->ents, cap * sizeof *ne);
 		if (!ne)
 			return FERRY_ENOMEM;
-		r->ents = ne;
-		r->cap = cap;
+		pg->ents = ne;
+		pg->cap = cap;
 	}
-	rent *x = &r->ents[r->n];
+	rent *x = &pg->ents[pg->n];
 	memset(x, 0, sizeof *x);
-	x->id_off = r->in.len;
+	x->id_off = pg->in.len;
 	x->idlen = e->idlen;
-	int rc = fbuf_add(&r->in, e->id, e->idlen);
-	x->body_off = r->in.len;
+	int rc = fbuf_add(&pg->in, e->id, e->idlen);
+	x->body_off = pg->in.len;
 	x->body_len = e->body_len;
-	rc = rc ? rc : fbuf_add(&r->in, e->body, e->body_len);
+	rc = rc ? rc : fbuf_add(&pg->in, e->body, e->body_len);
 	if (rc)
 		return rc;
 	x->seq = e->seq;
 	x->deleted = e->deleted;
-	r->n++;
+	pg->n++;
 	return 0;
 }
 
-static void page_reset(urun *r)
+static void page_reset(upage *pg)
 {
-	r->n = 0;
-	fbuf_clear(&r->in);
-	fbuf_clear(&r->out);
+	pg->n = 0;
+	pg->last = 0;
+	fbuf_clear(&pg->in);
+	fbuf_clear(&pg->out);
 }
 
-static int read_scan(urun *r, const uitem *it)
+void upage_release(upage *pg)
+{
+	fbuf_release(&pg->in);
+	fbuf_release(&pg->out);
+	free(pg->ents);
+	memset(pg, 0, sizeof *pg);
+}
+
+/* Reads the next page of the copy, after `after`. */
+static int read_scan(urun *r, upage *pg, const uitem *it, const char *after,
+		     size_t after_len)
 {
 	fstore_txn *t;
 	int rc = fdb_begin(r->db, 0, &t, NULL);
 	if (rc)
 		return rc;
-	page_reset(r);
-	rc = r->db->ops->doc_scan(t, it->src_ix, it->after_len ? it->after : NULL,
-				  it->after_len, r->batch, keep, r);
+	page_reset(pg);
+	rc = r->db->ops->doc_scan(t, it->src_ix, after_len ? after : NULL,
+				  after_len, r->batch, keep, pg);
 	fdb_abort(t);
-	return rc;
+	if (rc)
+		return rc;
+	if (pg->n == 0) {
+		pg->last = 1;
+		return 0;
+	}
+	const rent *x = &pg->ents[pg->n - 1];
+	memcpy(pg->after, pg->in.p + x->id_off, x->idlen);
+	pg->after_len = (uint32_t)x->idlen;
+	return 0;
 }
 
-int urun_read_changes(urun *r, fstore_txn *t, const uitem *it, size_t limit)
+int urun_read_changes(urun *r, upage *pg, fstore_txn *t, const uitem *it,
+		      size_t limit)
 {
-	page_reset(r);
-	return r->db->ops->changes(t, it->src_ix, it->seq, limit, keep, r);
+	page_reset(pg);
+	return r->db->ops->changes(t, it->src_ix, it->seq, limit, keep, pg);
 }
 
 /* ---- transforming ---- */
 
-static int fail_record(urun *r, rent *x, const uitem *it, const char *why)
+static int fail_record(upage *pg, rent *x, const uitem *it, const char *why)
 {
 	x->failed = 1;
-	x->out_off = r->out.len;
-	int rc = fbuf_adds(&r->out, "{\"id\":");
-	rc = rc ? rc : fbuf_add_jstr(&r->out, r->in.p + x->id_off, x->idlen);
-	rc = rc ? rc : fbuf_adds(&r->out, ",\"index\":");
-	rc = rc ? rc : fbuf_add_jstr(&r->out, it->src, strlen(it->src));
-	rc = rc ? rc : fbuf_adds(&r->out, ",\"error\":");
-	rc = rc ? rc : fbuf_add_jstr(&r->out, why, strlen(why));
-	rc = rc ? rc : fbuf_adds(&r->out, ",\"source\":");
-	rc = rc ? rc : fbuf_add(&r->out, r->in.p + x->body_off, x->body_len);
-	rc = rc ? rc : fbuf_addc(&r->out, '}');
-	x->out_len = r->out.len - x->out_off;
+	x->out_off = pg->out.len;
+	int rc = fbuf_adds(&pg->out, "{\"id\":");
+	rc = rc ? rc : fbuf_add_jstr(&pg->out, pg->in.p + x->id_off, x->idlen);
+	rc = rc ? rc : fbuf_adds(&pg->out, ",\"index\":");
+	rc = rc ? rc : fbuf_add_jstr(&pg->out, it->src, strlen(it->src));
+	rc = rc ? rc : fbuf_adds(&pg->out, ",\"error\":");
+	rc = rc ? rc : fbuf_add_jstr(&pg->out, why, strlen(why));
+	rc = rc ? rc : fbuf_adds(&pg->out, ",\"source\":");
+	rc = rc ? rc : fbuf_add(&pg->out, pg->in.p + x->body_off, x->body_len);
+	rc = rc ? rc : fbuf_addc(&pg->out, '}');
+	x->out_len = pg->out.len - x->out_off;
 	return rc;
 }
 
-static int transform_one(urun *r, rent *x, const uitem *it, ferry_err *err)
+static int transform_one(urun *r, upage *pg, rent *x, const uitem *it,
+			 ferry_err *err)
 {
 	json_value *doc;
 	json_error je;
 	ferry_err e = {0};
 	int rc;
 	json_arena_reset(r->a);
-	rc = json_parse(r->a, r->in.p + x->body_off, x->body_len, &doc, &je);
+	rc = json_parse(r->a, pg->in.p + x->body_off, x->body_len, &doc, &je);
 	if (rc)
 		snprintf(e.msg, sizeof e.msg, "stored body is not JSON (byte %zu)",
 			 je.offset);
@@ -145,27 +168,27 @@ static int transform_one(urun *r, rent *x, const uitem *it, ferry_err *err)
 	if (rc == FERRY_ENOMEM)
 		return ferry_err_set(err, rc, NULL);
 	if (rc && r->job.skip_bad)
-		return fail_record(r, x, it, e.msg);
+		return fail_record(pg, x, it, e.msg);
 	if (rc)
 		return ferry_err_set(err, rc, "document '%.*s' of %s: %s; fix the "
 			"document or the migration, or run with --skip-bad to put "
 			"such documents into the _failed index", (int)x->idlen,
-			r->in.p + x->id_off, it->src, e.msg);
+			pg->in.p + x->id_off, it->src, e.msg);
 	if (x->dropped)
 		return 0;
-	x->out_off = r->out.len;
-	rc = json_write(doc, &r->out);
-	x->out_len = r->out.len - x->out_off;
+	x->out_off = pg->out.len;
+	rc = json_write(doc, &pg->out);
+	x->out_len = pg->out.len - x->out_off;
 	return rc ? ferry_err_set(err, rc, NULL) : 0;
 }
 
-int urun_transform(urun *r, const uitem *it, ferry_err *err)
+int urun_transform(urun *r, upage *pg, const uitem *it, ferry_err *err)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		rent *x = &r->ents[i];
+	for (size_t i = 0; i < pg->n; i++) {
+		rent *x = &pg->ents[i];
 		if (x->deleted)
 			continue;
-		int rc = transform_one(r, x, it, err);
+		int rc = transform_one(r, pg, x, it, err);
 		if (rc)
 			return rc;
 	}
@@ -174,8 +197,8 @@ int urun_transform(urun *r, const uitem *it, ferry_err *err)
 
 /* ---- writing ---- */
 
-static int put_failed(urun *r, fstore_txn *t, const uitem *it, rent *x,
-		      ferry_err *err)
+static int put_failed(urun *r, upage *pg, fstore_txn *t, const uitem *it,
+		      rent *x, ferry_err *err)
 {
 	char name[FERRY_NAME_MAX + 1], vt[64];
 	fversion dv;
@@ -190,20 +213,20 @@ static int put_failed(urun *r, fstore_txn *t, const uitem *it, rent *x,
 	     (rc = fcat_index_get(t, name, &fx))))
 		return rc;
 	return r->db->ops->doc_write(t, fx.ix, FERRY_OP_INDEX,
-		r->in.p + x->id_off, x->idlen, r->out.p + x->out_off, x->out_len,
-		&seq, &created, err);
+		pg->in.p + x->id_off, x->idlen, pg->out.p + x->out_off,
+		x->out_len, &seq, &created, err);
 }
 
 /* Writes a transformed page into the item's target inside t. */
-int urun_apply(urun *r, fstore_txn *t, uitem *it, ferry_err *err)
+int urun_apply(urun *r, upage *pg, fstore_txn *t, uitem *it, ferry_err *err)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		rent *x = &r->ents[i];
-		const char *id = r->in.p + x->id_off;
+	for (size_t i = 0; i < pg->n; i++) {
+		rent *x = &pg->ents[i];
+		const char *id = pg->in.p + x->id_off;
 		uint64_t seq;
 		int created, rc = 0;
 		if (x->failed) {
-			rc = put_failed(r, t, it, x, err);
+			rc = put_failed(r, pg, t, it, x, err);
 			it->failed++;
 		} else if (x->deleted || x->dropped) {
 			rc = r->db->ops->doc_write(t, it->dst_ix, FERRY_OP_DELETE, id,
@@ -213,7 +236,7 @@ int urun_apply(urun *r, fstore_txn *t, uitem *it, ferry_err *err)
 			it->dropped += x->dropped;
 		} else {
 			rc = r->db->ops->doc_write(t, it->dst_ix, FERRY_OP_INDEX, id,
-				x->idlen, r->out.p + x->out_off, x->out_len, &seq,
+				x->idlen, pg->out.p + x->out_off, x->out_len, &seq,
 				&created, err);
 			it->copied++;
 		}
@@ -223,21 +246,25 @@ int urun_apply(urun *r, fstore_txn *t, uitem *it, ferry_err *err)
 	return 0;
 }
 
-/* Commits a page for item i with its checkpoint and the lease. */
-static int write_page(urun *r, size_t i, ferry_err *err)
+/* Commits a page for item i with its checkpoint and the lease. On
+ * failure the item is as it was. */
+static int write_page(urun *r, upage *pg, size_t i, ferry_err *err)
 {
 	fstore_txn *t;
-	uitem *it = &r->job.items[i];
+	uitem *it = &r->job.items[i], saved = *it;
 	int rc = fdb_begin(r->db, 1, &t, err);
 	if (rc)
 		return rc;
 	if ((rc = ulease_take(t, r->token, err)) ||
-	    (rc = urun_apply(r, t, it, err)) ||
+	    (rc = urun_apply(r, pg, t, it, err)) ||
 	    (rc = ujob_save_item(t, &r->job, i, err))) {
 		fdb_abort(t);
+		*it = saved;
 		return rc;
 	}
-	return fdb_commit(t, err);
+	if ((rc = fdb_commit(t, err)))
+		*it = saved;
+	return rc;
 }
 
 static int set_state(urun *r, const char *state, ferry_err *err)
@@ -255,41 +282,151 @@ static int set_state(urun *r, const char *state, ferry_err *err)
 	return fdb_commit(t, err);
 }
 
-static int copy_item(urun *r, size_t i, ferry_err *err)
+/* ---- the copy: this thread reads and transforms page k+1 while a
+ * writer thread commits page k ---- */
+
+typedef struct copier {
+	urun *r;
+	size_t item;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	upage *full;     /* handed to the writer */
+	int busy[2];     /* page in use by the writer */
+	int done, rc;
+	ferry_err err;
+} copier;
+
+/* Commits page pg: checkpoint = its last id; the last (empty) page moves
+ * the item to catch-up. */
+static int commit_copy_page(copier *c, upage *pg)
 {
-	uitem *it = &r->job.items[i];
-	int rc;
-	if (!strcmp(it->phase, "copy"))
-		urun_report(r, i, it->copied + it->dropped + it->failed);
-	while (!strcmp(it->phase, "copy")) {
-		uitem saved = *it;
-		if ((rc = read_scan(r, it)))
+	uitem *it = &c->r->job.items[c->item];
+	if (pg->last) {
+		snprintf(it->phase, sizeof it->phase, "catchup");
+		it->seq = it->start_seq;
+	} else {
+		memcpy(it->after, pg->after, pg->after_len);
+		it->after_len = pg->after_len;
+	}
+	int rc = write_page(c->r, pg, c->item, &c->err);
+	if (rc && pg->last)
+		snprintf(it->phase, sizeof it->phase, "copy");
+	return rc;
+}
+
+static void *copy_writer(void *arg)
+{
+	copier *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->full && !c->done)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->full)
+			break;
+		upage *pg = c->full;
+		c->full = NULL;
+		pthread_mutex_unlock(&c->mu);
+		int rc = c->rc ? c->rc : commit_copy_page(c, pg);
+		pthread_mutex_lock(&c->mu);
+		if (rc && !c->rc)
+			c->rc = rc;
+		c->busy[pg - c->r->pages] = 0;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Waits until the writer released page k; returns the writer's error. */
+static int wait_page(copier *c, int k)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->busy[k] && !c->rc)
+		pthread_cond_wait(&c->cv, &c->mu);
+	int rc = c->rc;
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+static void hand_page(copier *c, int k)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->full && !c->rc)
+		pthread_cond_wait(&c->cv, &c->mu);
+	c->busy[k] = 1;
+	c->full = &c->r->pages[k];
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int produce(copier *c, ferry_err *err)
+{
+	urun *r = c->r;
+	uitem *it = &r->job.items[c->item];
+	char after[FERRY_ID_MAX + 1];
+	size_t after_len = it->after_len;
+	uint64_t done = it->copied + it->dropped + it->failed;
+	int rc = 0, k = 0;
+	memcpy(after, it->after, after_len);
+	for (int last = 0; !last; k ^= 1) {
+		upage *pg = &r->pages[k];
+		if ((rc = wait_page(c, k)))
+			return 0; /* the writer's error is reported */
+		if ((rc = read_scan(r, pg, it, after, after_len)))
 			return ferry_err_set(err, rc, "reading %s", it->src);
-		if (r->n == 0) {
-			snprintf(it->phase, sizeof it->phase, "catchup");
-			it->seq = it->start_seq;
-		} else {
-			const rent *last = &r->ents[r->n - 1];
-			memcpy(it->after, r->in.p + last->id_off, last->idlen);
-			it->after_len = (uint32_t)last->idlen;
-		}
-		if ((rc = urun_transform(r, it, err)) ||
-		    (rc = write_page(r, i, err))) {
-			*it = saved; /* the batch did not commit */
+		if ((rc = urun_transform(r, pg, it, err)))
 			return rc;
-		}
-		throttle(r, r->n);
-		if ((rc = urun_report(r, i, it->copied + it->dropped + it->failed)))
+		last = pg->last;
+		memcpy(after, pg->after, pg->after_len);
+		after_len = pg->after_len;
+		hand_page(c, k);
+		done += pg->n;
+		throttle(r, pg->n);
+		if ((rc = urun_report(r, c->item, done)))
 			return ferry_err_set(err, rc, "stopped by the caller; "
 					     "`ferry upgrade resume` goes on");
 	}
 	return 0;
 }
 
+static int copy_item(urun *r, size_t i, ferry_err *err)
+{
+	copier c;
+	pthread_t th;
+	uitem *it = &r->job.items[i];
+	if (strcmp(it->phase, "copy"))
+		return 0;
+	memset(&c, 0, sizeof c);
+	c.r = r;
+	c.item = i;
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
+	urun_report(r, i, it->copied + it->dropped + it->failed);
+	if (pthread_create(&th, NULL, copy_writer, &c))
+		return ferry_err_set(err, FERRY_ENOMEM, "cannot start a thread");
+	int rc = produce(&c, err);
+	pthread_mutex_lock(&c.mu);
+	c.done = 1;
+	if (rc && !c.rc)
+		c.rc = rc; /* the writer commits nothing more */
+	pthread_cond_broadcast(&c.cv);
+	pthread_mutex_unlock(&c.mu);
+	pthread_join(th, NULL);
+	if (!rc && c.rc) {
+		rc = c.rc;
+		if (err)
+			*err = c.err;
+	}
+	pthread_cond_destroy(&c.cv);
+	pthread_mutex_destroy(&c.mu);
+	return rc;
+}
+
 /* One catch-up round over all items: applies changes since each item's
  * checkpoint. *applied counts what it did. */
 static int catchup_round(urun *r, uint64_t *applied, ferry_err *err)
 {
+	upage *pg = &r->pages[0];
 	*applied = 0;
 	for (size_t i = 0; i < r->job.n; i++) {
 		uitem *it = &r->job.items[i];
@@ -297,24 +434,24 @@ static int catchup_round(urun *r, uint64_t *applied, ferry_err *err)
 			continue;
 		for (;;) {
 			fstore_txn *t;
-			uitem saved = *it;
+			uint64_t seq0 = it->seq;
 			int rc = fdb_begin(r->db, 0, &t, err);
 			if (rc)
 				return rc;
-			rc = urun_read_changes(r, t, it, r->batch);
+			rc = urun_read_changes(r, pg, t, it, r->batch);
 			fdb_abort(t);
 			if (rc)
 				return ferry_err_set(err, rc, "reading changes of %s: %s",
 					it->src, ferry_strerror(rc));
-			if (r->n == 0)
+			if (pg->n == 0)
 				break;
-			it->seq = r->ents[r->n - 1].seq;
-			if ((rc = urun_transform(r, it, err)) ||
-			    (rc = write_page(r, i, err))) {
-				*it = saved;
+			it->seq = pg->ents[pg->n - 1].seq;
+			if ((rc = urun_transform(r, pg, it, err)) ||
+			    (rc = write_page(r, pg, i, err))) {
+				it->seq = seq0;
 				return rc;
 			}
-			*applied += r->n;
+			*applied += pg->n;
 			urun_report(r, i, it->copied);
 		}
 	}
@@ -539,9 +676,8 @@ static void urun_release(urun *r)
 	fmig_set_free(r->set);
 	ujob_release(&r->job);
 	json_arena_free(r->a);
-	fbuf_release(&r->in);
-	fbuf_release(&r->out);
-	free(r->ents);
+	upage_release(&r->pages[0]);
+	upage_release(&r->pages[1]);
 }
 
 static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,

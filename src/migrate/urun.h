@@ -21,6 +21,17 @@ typedef struct rent {
 	size_t out_off, out_len; /* transformed body, or failure record */
 } rent;
 
+/* A page of entries and their transformed bodies. Two of them let one
+ * thread transform the next page while another writes this one. */
+typedef struct upage {
+	fbuf in, out;     /* source ids and bodies; transformed bodies */
+	rent *ents;
+	size_t n, cap;
+	char after[FERRY_ID_MAX + 1]; /* copy: last id of the page */
+	uint32_t after_len;
+	int last;         /* copy: the source had no more documents */
+} upage;
+
 typedef struct urun {
 	ferry_db *db;
 	const ferry_upgrade_opts *o;
@@ -29,9 +40,7 @@ typedef struct urun {
 	ujob job;
 	char token[96];
 	json_arena *a;
-	fbuf in, out;     /* page of source entries; transformed bodies */
-	rent *ents;
-	size_t n, cap;
+	upage pages[2];
 	size_t batch;
 	double t0;
 	uint64_t throttled; /* docs counted for --throttle */
@@ -39,9 +48,11 @@ typedef struct urun {
 } urun;
 
 int urun_report(urun *r, size_t item, uint64_t done);
-int urun_read_changes(urun *r, fstore_txn *t, const uitem *it, size_t limit);
-int urun_transform(urun *r, const uitem *it, ferry_err *err);
-int urun_apply(urun *r, fstore_txn *t, uitem *it, ferry_err *err);
+int urun_read_changes(urun *r, upage *pg, fstore_txn *t, const uitem *it,
+		      size_t limit);
+int urun_transform(urun *r, upage *pg, const uitem *it, ferry_err *err);
+int urun_apply(urun *r, upage *pg, fstore_txn *t, uitem *it, ferry_err *err);
+void upage_release(upage *pg);
 int urun_cutover(urun *r, ferry_err *err);
 int urun_verify(urun *r, ferry_err *err);
 

@@ -57,6 +57,8 @@ typedef struct flmdb_txn {
 	MDB_txn *txn;
 	int write;
 	MDB_cursor *docs_cur; /* write txns: reused for appends */
+	MDB_cursor *ids_cur;  /* likewise, for ids written in key order */
+	unsigned ids_miss;    /* failed append attempts in a row */
 	flmdb_mslot *slots;
 	size_t nslots, capslots;
 } flmdb_txn;
