@@ -45,7 +45,9 @@ typedef enum fmig_conv {
 	FMIG_CONV_COUNT
 } fmig_conv;
 
-/* "rename", ... and "string", ...; static strings. */
+/* "rename", ... and "string", ...; "a string", "null"...: static
+ * strings for messages. */
+const char *fmig_type_name(json_type t);
 const char *fmig_opname(fmig_opkind k);
 const char *fmig_convname(fmig_conv c);
 
@@ -66,6 +68,7 @@ typedef struct fmig_op {
 	const char *a;           /* field (set/remove/default/convert), from */
 	const char *b;           /* to (rename/copy); NULL otherwise */
 	fmig_path pa, pb;        /* a and b cut into keys */
+	int same;                /* rename/copy with a == b */
 	const json_value *value; /* set/default */
 	fmig_conv conv;          /* convert */
 	const char *lua_src;     /* lua: the script text */

@@ -125,9 +125,9 @@ out:
 int fmig_set_new(const char *dir, fmig_set **out, ferry_err *err)
 {
 	fmig_set *s = calloc(1, sizeof *s);
-	size_t len = dir ? strlen(dir) : 0;
 	if (!dir || !*dir)
-		dir = ".", len = 1;
+		dir = ".";
+	size_t len = strlen(dir);
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
 	if (!s || !(s->a = json_arena_new()) || !(s->dir = strndup(dir, len))) {

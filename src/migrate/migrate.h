@@ -79,7 +79,10 @@
  * sequence 1..n, else an object (then every key must be a string);
  * json.array(t) / json.object(t) mark a table (a new one if t is nil).
  * On the way back, members keep their original order (new keys follow,
- * sorted), and a number the script did not change keeps its lexeme.
+ * sorted), and a number the script did not change keeps its lexeme, so
+ * the result does not depend on Lua's table order. A script's own use of
+ * pairs() does: its order changes from state to state (Lua seeds string
+ * hashes at random); sort the keys when the output depends on them.
  */
 #ifndef FERRY_MIGRATE_H
 #define FERRY_MIGRATE_H

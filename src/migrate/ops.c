@@ -11,19 +11,6 @@
 #include "core/err.h"
 #include "migrate/internal.h"
 
-static const char *fmig_kind(const json_value *v)
-{
-	switch (v->type) {
-	case JSON_NULL: return "null";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NUMBER: return "a number";
-	case JSON_STRING: return "a string";
-	case JSON_ARRAY: return "an array";
-	default: return "an object";
-	}
-}
-
 /* The message when a path could not be set: `bad` keys of the path lead
  * to a value that is not an object. */
 static int fmig_set_failed(const fmig_op *op, const json_value *doc,
@@ -39,7 +26,7 @@ static int fmig_set_failed(const fmig_op *op, const json_value *doc,
 	const json_value *v = fmig_path_get(doc, &head);
 	return ferry_err_set(err, FERRY_EINVAL, "%s: cannot set '%s': '%s' "
 			     "is %s, not an object", op->where, text, prefix,
-			     v ? fmig_kind(v) : "missing");
+			     v ? fmig_type_name(v->type) : "missing");
 }
 
 /* Puts v (already owned by the document) at path p (text for messages). */
@@ -81,7 +68,7 @@ int fmig_op_apply(const fmig_op *op, json_arena *a, json_value *doc,
 	json_value *v = NULL;
 	switch (op->kind) {
 	case FMIG_RENAME:
-		if (!strcmp(op->a, op->b) ||
+		if (op->same ||
 		    fmig_path_remove(doc, &op->pa, &v) == FERRY_ENOTFOUND)
 			return 0;
 		return fmig_put(op, a, doc, &op->pb, op->b, v, err);

@@ -48,7 +48,9 @@ static json_member *fmig_member(const json_value *obj, const fmig_seg *s)
 {
 	for (size_t i = 0; i < obj->u.obj.n; i++) {
 		json_member *m = &obj->u.obj.m[i];
-		if (m->klen == s->len && memcmp(m->key, s->k, s->len) == 0)
+		if (m->klen == s->len &&
+		    (!s->len || (m->key[0] == s->k[0] &&
+				 memcmp(m->key, s->k, s->len) == 0)))
 			return m;
 	}
 	return NULL;

@@ -21,19 +21,6 @@ typedef struct fmig_pctx {
 	ferry_err *err;
 } fmig_pctx;
 
-static const char *fmig_type_name(json_type t)
-{
-	switch (t) {
-	case JSON_NULL: return "null";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NUMBER: return "a number";
-	case JSON_STRING: return "a string";
-	case JSON_ARRAY: return "an array";
-	default: return "an object";
-	}
-}
-
 /* Checks that t has type `want`; the message names `what`. */
 static int fmig_want(fmig_pctx *c, const fmig_tok *t, json_type want,
 		     const char *what)
@@ -296,6 +283,7 @@ static int fmig_op_paths(fmig_pctx *c, fmig_op *op, const fmig_tok p[2])
 	int rc = fmig_want_path(c, &p[0], names[0], &op->a);
 	if (!rc && two)
 		rc = fmig_want_path(c, &p[1], names[1], &op->b);
+	op->same = !rc && two && !strcmp(op->a, op->b);
 	if (!rc && (fmig_path_compile(c->set->a, op->a, &op->pa) ||
 		    (two && fmig_path_compile(c->set->a, op->b, &op->pb))))
 		rc = ferry_err_set(c->err, FERRY_ENOMEM, NULL);

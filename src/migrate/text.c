@@ -28,6 +28,19 @@ const char *fmig_convname(fmig_conv c)
 	return (unsigned)c < FMIG_CONV_COUNT ? convnames[c] : "?";
 }
 
+const char *fmig_type_name(json_type t)
+{
+	switch (t) {
+	case JSON_NULL: return "null";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NUMBER: return "a number";
+	case JSON_STRING: return "a string";
+	case JSON_ARRAY: return "an array";
+	default: return "an object";
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Cursor                                                              */
 
