@@ -143,6 +143,10 @@ static void print_plan(const json_value *p)
 		       jn(p, "estimated_seconds") + 1, jn(b, "after"),
 		       jn(b, "limit"));
 	}
+	const json_value *w = json_get(p, "warnings", 8);
+	for (size_t i = 0; w && i < w->u.arr.n; i++)
+		if (w->u.arr.v[i]->type == JSON_STRING)
+			printf("  warning: %s\n", w->u.arr.v[i]->u.str.s);
 }
 
 static int upgrade_plan(ferry_db *db, up_args *a)

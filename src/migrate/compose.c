@@ -30,6 +30,8 @@ struct fmig_program {
 	size_t n, cap;
 	size_t *out; /* entries: indices into t */
 	size_t nout;
+	unsigned flags;   /* FMIG_ABSENT_OK */
+	char absent[512]; /* names skipped under FMIG_ABSENT_OK */
 };
 
 /* ------------------------------------------------------------------ */
@@ -147,8 +149,29 @@ static void fmig_live_names(const fmig_program *p, char *buf, size_t n)
 		snprintf(buf, n, "none");
 }
 
+/* 1 if some track started under `name` (it was renamed or dropped since:
+ * naming it now is a mistake even when absent indices are allowed). */
+static int fmig_ever_named(const fmig_program *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->t[i].info.source && !strcmp(p->t[i].info.source, name))
+			return 1;
+	return 0;
+}
+
+/* An index a hop names that the deployment does not have: it is tracked
+ * like a source with no documents, and remembered for the plan. */
+static int fmig_absent_add(fmig_program *p, const char *name, ferry_err *err)
+{
+	size_t used = strlen(p->absent);
+	if (used + strlen(name) + 3 < sizeof p->absent)
+		snprintf(p->absent + used, sizeof p->absent - used, "%s%s",
+			 used ? ", " : "", name);
+	return fmig_track_add(p, name, name, err);
+}
+
 /* Which track each non-create spec of hop h names (before the hop). */
-static int fmig_hop_resolve(const fmig_program *p, const fmig_hop *h,
+static int fmig_hop_resolve(fmig_program *p, const fmig_hop *h,
 			    long *which, ferry_err *err)
 {
 	char names[256];
@@ -157,6 +180,13 @@ static int fmig_hop_resolve(const fmig_program *p, const fmig_hop *h,
 		which[i] = ix->create ? -1 : fmig_track_find(p, ix->name);
 		if (ix->create || which[i] >= 0)
 			continue;
+		if ((p->flags & FMIG_ABSENT_OK) && !fmig_ever_named(p, ix->name)) {
+			int rc = fmig_absent_add(p, ix->name, err);
+			if (rc)
+				return rc;
+			which[i] = (long)p->n - 1;
+			continue;
+		}
 		fmig_live_names(p, names, sizeof names);
 		return ferry_err_set(err, FERRY_EINVAL, "%s: index '%s' does "
 				     "not exist at %s (indices then: %s); a "
@@ -243,6 +273,18 @@ static int fmig_sources(fmig_program *p, const char *const *src, size_t n,
 int fmig_compose(const fmig_chain *c, const char *const *source_indices,
 		 size_t n, fmig_program **out, ferry_err *err)
 {
+	return fmig_compose_flags(c, source_indices, n, 0, out, err);
+}
+
+const char *fmig_program_absent(const fmig_program *p)
+{
+	return p ? p->absent : "";
+}
+
+int fmig_compose_flags(const fmig_chain *c, const char *const *source_indices,
+		       size_t n, unsigned flags, fmig_program **out,
+		       ferry_err *err)
+{
 	long *which = NULL;
 	size_t most = 1;
 	int rc = FERRY_ENOMEM;
@@ -259,6 +301,7 @@ int fmig_compose(const fmig_chain *c, const char *const *source_indices,
 		ferry_err_set(err, rc, NULL);
 		goto out;
 	}
+	p->flags = flags;
 	if ((rc = fmig_sources(p, source_indices, n, err)))
 		goto out;
 	for (size_t i = 0; i < c->n; i++)

@@ -193,6 +193,17 @@ int fmig_compose(const fmig_chain *c, const char *const *source_indices,
 		 size_t n, fmig_program **out, ferry_err *err);
 void fmig_program_free(fmig_program *p); /* NULL is allowed */
 
+/* fmig_compose with flags. FMIG_ABSENT_OK: an index a hop names that is
+ * neither a source nor was ever one (this deployment never had it, or a
+ * typo) is tracked as an empty source instead of being an error;
+ * fmig_program_absent() lists such names ("a, b") for the plan to warn
+ * about. Naming an index after it was renamed or dropped stays an error. */
+#define FMIG_ABSENT_OK 0x1
+int fmig_compose_flags(const fmig_chain *c, const char *const *source_indices,
+		       size_t n, unsigned flags, fmig_program **out,
+		       ferry_err *err);
+const char *fmig_program_absent(const fmig_program *p);
+
 typedef struct fmig_index_info {
 	const char *source; /* logical name at the source; NULL if created */
 	const char *target; /* logical name at the target version */

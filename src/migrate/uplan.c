@@ -218,9 +218,13 @@ static int plan_major(uplan *p, fstore_txn *t, const ferry_upgrade_opts *o,
 	    (rc = t->store->ops->kv_scan(t, "tenant/", collect_tenant, p)))
 		return ferry_err_set(err, rc, "reading the catalog");
 	qsort(p->sources, p->nsources, sizeof *p->sources, cmp_str);
-	if ((rc = fmig_compose(p->chain, (const char *const *)p->sources,
-			       p->nsources, &p->prog, err)))
+	if ((rc = fmig_compose_flags(p->chain, (const char *const *)p->sources,
+				     p->nsources, FMIG_ABSENT_OK, &p->prog, err)))
 		return rc;
+	if (*fmig_program_absent(p->prog))
+		fbuf_addf(&p->warnings, "%s\"the migrations name indices this "
+			  "deployment does not have (skipped): %s\"",
+			  p->warnings.len ? "," : "", fmig_program_absent(p->prog));
 	if ((rc = build_items(p, t)))
 		return ferry_err_set(err, rc, "planning items");
 	if (p->live_indices + p->new_indices > p->budget)
@@ -330,7 +334,8 @@ int uplan_program_for(const ujob *j, const ferry_upgrade_opts *o,
 		    (rc = strv_add_unique(&src, &nsrc, j->items[i].source)))
 			goto out;
 	qsort(src, nsrc, sizeof *src, cmp_str);
-	rc = fmig_compose(chain, (const char *const *)src, nsrc, prog, err);
+	rc = fmig_compose_flags(chain, (const char *const *)src, nsrc,
+				FMIG_ABSENT_OK, prog, err);
 out:
 	fmig_chain_free(chain);
 	strv_free(src, nsrc);

@@ -1100,6 +1100,40 @@ static void test_compose(void **state)
 	tprog_free(&t);
 }
 
+/* FMIG_ABSENT_OK: an index the deployment never had is tracked empty and
+ * reported; naming one after it was renamed stays an error. */
+static void test_compose_absent_ok(void **state)
+{
+	(void)state;
+	ferry_err err = {0, ""};
+	tprog t = {0};
+	const char *two[] = {"profile", "event"};
+	T_OK(load_set(&t.s, &err, "0.1.0_to_0.2.0.json", Q(
+		"{'from':'0.1.0','to':'0.2.0','indices':{\n"
+		"  'profile':{},\n  'session':{'drop':true},"
+		"  'legacy':{'rename_to':'old'}}}"), NULL), &err);
+	T_OK(fmig_plan_chain(t.s, "0.1.0", "0.2.0", &t.c, &err), &err);
+	T_CODE(fmig_compose(t.c, two, 2, &t.p, &err), FERRY_EINVAL, &err);
+	T_OK(fmig_compose_flags(t.c, two, 2, FMIG_ABSENT_OK, &t.p, &err), &err);
+	assert_string_equal(fmig_program_absent(t.p), "session, legacy");
+	/* entries: the two sources, then "legacy" (renamed, not dropped) */
+	assert_int_equal(fmig_program_count(t.p), 3);
+	assert_string_equal(fmig_program_index(t.p, 2)->target, "old");
+	assert_string_equal(fmig_program_index(t.p, 2)->source, "legacy");
+	tprog_free(&t);
+	/* renamed earlier, then named by its old name: still refused */
+	T_OK(load_set(&t.s, &err,
+		"0.1.0_to_0.2.0.json", Q("{'from':'0.1.0','to':'0.2.0',"
+		"'indices':{'event':{'rename_to':'events'}}}"),
+		"0.2.0_to_0.3.0.json", Q("{'from':'0.2.0','to':'0.3.0',"
+		"'indices':{'event':{}}}"), NULL), &err);
+	T_OK(fmig_plan_chain(t.s, "0.1.0", "0.3.0", &t.c, &err), &err);
+	T_CODE(fmig_compose_flags(t.c, two, 2, FMIG_ABSENT_OK, &t.p, &err),
+	       FERRY_EINVAL, &err);
+	T_CONTAINS(err.msg, "index 'event' does not exist at 0.2.0");
+	tprog_free(&t);
+}
+
 static void test_compose_errors(void **state)
 {
 	(void)state;
@@ -1715,6 +1749,7 @@ int main(void)
 		T(test_plan_paths),
 		T(test_compose),
 		T(test_compose_errors),
+		T(test_compose_absent_ok),
 		T(test_compose_provenance),
 		T(test_merge),
 		T(test_lua_transform),
