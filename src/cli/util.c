@@ -49,7 +49,7 @@ int cli_exit_code(int code)
 	case FERRY_ENOTFOUND: return EXIT_NOTFOUND;
 	case FERRY_EEXISTS: return EXIT_EXISTS;
 	case FERRY_ENOTINIT: return EXIT_NOTINIT;
-	case FERRY_EINVAL: case FERRY_ENAME: return EXIT_USAGE;
+	case FERRY_ENAME: return EXIT_USAGE;
 	default: return 1;
 	}
 }

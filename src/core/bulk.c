@@ -215,6 +215,8 @@ static void resolve_all(ferry_bulk *b, fstore_txn *t)
 			fcat_index ix;
 			int via;
 			last_rc = fcat_resolve(t, name, &ix, &via, &last_e);
+			if (!last_rc)
+				last_rc = fcat_check_writable(t, &ix, &last_e);
 			last_ix = ix.ix;
 			memcpy(last, name, o->index_len + 1);
 		}

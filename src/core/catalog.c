@@ -392,3 +392,15 @@ int fcat_tenant_exists(fstore_txn *t, const char *tenant)
 	snprintf(key, sizeof key, "tenant/%s", tenant);
 	return kv_get(t, key, &v, &n) == 0;
 }
+
+int fcat_check_writable(fstore_txn *t, const fcat_index *ix, ferry_err *err)
+{
+	fcat_settings s;
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc || !ix->version[0] || !strcmp(ix->version, s.data_version))
+		return rc;
+	return ferry_err_set(err, FERRY_EPERM, "index '%s' belongs to data "
+		"version %s, which is not active (active: %s); it is read-only: "
+		"write through the alias %s.%s", ix->name, ix->version,
+		s.data_version, ix->tenant, ix->index);
+}

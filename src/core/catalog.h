@@ -70,6 +70,11 @@ int fcat_index_each(fstore_txn *t, int (*fn)(void *ctx, const fcat_index *),
 int fcat_resolve(fstore_txn *t, const char *name, fcat_index *out,
 		 int *via_alias, ferry_err *err);
 
+/* Documents are written only to indices of the active data version: the
+ * old set is read-only after a switch, a set being built belongs to the
+ * upgrade. FERRY_EPERM with a message otherwise. */
+int fcat_check_writable(fstore_txn *t, const fcat_index *ix, ferry_err *err);
+
 int fcat_alias_get(fstore_txn *t, const char *alias,
 		   char out[FERRY_NAME_MAX + 1]);
 int fcat_alias_put(fstore_txn *t, const char *alias, const char *physical,

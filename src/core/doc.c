@@ -52,6 +52,7 @@ static int write_one(ferry_db *db, const char *index, const char *id,
 	if (rc)
 		return rc;
 	if ((rc = fcat_resolve(t, index, &ix, &via, err)) ||
+	    (rc = fcat_check_writable(t, &ix, err)) ||
 	    (rc = db->ops->doc_write(t, ix.ix, op, id, idlen, body, blen, &seq,
 				     &created, err))) {
 		fdb_abort(t);

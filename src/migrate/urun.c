@@ -623,7 +623,14 @@ static int begin(urun *r, int resume, ferry_err *err, int *noop, int *minor)
 			goto fail;
 		}
 		r->job = j;
-		rc = uplan_program_for(&r->job, r->o, &r->set, &r->prog, err);
+		r->job.error[0] = 0;
+		if (r->o->skip_bad && !r->job.skip_bad) { /* asked for on resume */
+			r->job.skip_bad = 1;
+			rc = ujob_save_header(t, &r->job, err);
+		}
+		if (!rc)
+			rc = uplan_program_for(&r->job, r->o, &r->set, &r->prog,
+					       err);
 	} else {
 		if (have)
 			ujob_release(&j);
@@ -670,6 +677,26 @@ static int run_steps(urun *r, ferry_err *err)
 	return rc;
 }
 
+/* A run that stopped on an error records why (for `upgrade status`) and
+ * frees the lease at once, so that a fixed run can resume without
+ * waiting for it to expire. */
+static void record_stop(urun *r, const ferry_err *err)
+{
+	fstore_txn *t;
+	if (!r->job.state[0] || fdb_begin(r->db, 1, &t, NULL))
+		return;
+	ujob cur;
+	if (ujob_load(t, &cur) == 0) {
+		snprintf(cur.error, sizeof cur.error, "%s",
+			 err && err->msg[0] ? err->msg : "stopped");
+		ujob_save_header(t, &cur, NULL);
+		ujob_release(&cur);
+	}
+	ulease_drop(t, r->token);
+	if (fdb_commit(t, NULL))
+		return;
+}
+
 static void urun_release(urun *r)
 {
 	fmig_program_free(r->prog);
@@ -690,6 +717,9 @@ static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,
 	r.db = db;
 	r.o = o;
 	r.batch = o->batch ? o->batch : 20000;
+	if (o->throttle && r.batch > o->throttle * 2 + 100)
+		r.batch = o->throttle * 2 + 100; /* commit, and renew the lease,
+						    every few seconds */
 	r.t0 = now_s();
 	gethostname(host, sizeof host - 1);
 	snprintf(r.token, sizeof r.token, "%s:%ld:%llx", host, (long)getpid(),
@@ -699,8 +729,10 @@ static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,
 	int rc = begin(&r, resume, err, &noop, &minor);
 	if (!rc && minor)
 		rc = ferry_release_record(db, o->to, err);
-	if (!rc && !noop && !minor)
-		rc = run_steps(&r, err);
+	if (!rc && !noop && !minor && !(rc = run_steps(&r, err)))
+		r.job.error[0] = 0;
+	else if (rc && r.job.n)
+		record_stop(&r, err);
 	if (!rc && !noop && !minor) {
 		r.step = "done";
 		urun_report(&r, r.job.n, 0);

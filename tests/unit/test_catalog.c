@@ -714,8 +714,13 @@ static void test_db_status(void **state)
 	t_create(t->db, "a");
 	t_create(t->db, "acme.a");
 	t_create(t->db, "v0_2_0.acme.a");
+	/* only the active version's indices take writes */
+	T_CODE(ferry_doc_put(t->db, "v0_2_0.acme.a", "x", 1, "{}", 2,
+			     FERRY_OP_INDEX, NULL, &err), FERRY_EPERM, &err);
+	assert_non_null(strstr(err.msg, "read-only"));
+	t_create(t->db, "v0_1_0.acme.b");
 	uint64_t docs = 0, bytes = 0;
-	const char *idx[] = {"a", "acme.a", "v0_2_0.acme.a"};
+	const char *idx[] = {"a", "acme.a", "v0_1_0.acme.b"};
 	for (int i = 0; i < 300; i++) {
 		char id[16], body[64];
 		snprintf(id, sizeof id, "d%d", i);
@@ -730,7 +735,7 @@ static void test_db_status(void **state)
 	docs--;
 	bytes -= 7;
 	T_OK(ferry_db_status(t->db, &st, &err), &err);
-	assert_int_equal(st.indices, 3);
+	assert_int_equal(st.indices, 4);
 	assert_int_equal(st.tenants, 2);
 	assert_int_equal(st.docs, docs);
 	assert_int_equal(st.bytes, bytes);
