@@ -76,8 +76,6 @@ int fname_check_part(const char *s, const char *what, ferry_err *err)
 	snprintf(what_name, sizeof what_name, "%s%sname", what ? what : "",
 		 what ? " " : "");
 	what = what_name;
-	if (s && !strcmp(s, FNAME_FAILED) && strstr(what, "index"))
-		return 0; /* reserved: see FNAME_FAILED */
 	if (!s || !*s)
 		return ferry_err_set(err, FERRY_ENAME, "bad %s '': it is "
 				     "empty; " PART_RULE, what);
