@@ -178,10 +178,78 @@ fail:
 	return rc;
 }
 
-/* Compares one source document, re-transformed, with the target. */
-static int verify_doc(urun *r, const uitem *it, const ferry_doc *d,
-		      ferry_err *err)
+/* Ids written or deleted in the target after the switch: newer than the
+ * source, so verification skips them. Sorted, for bsearch. */
+typedef struct idset {
+	fbuf ids;     /* NUL-terminated ids back to back */
+	size_t *off;
+	size_t n;
+} idset;
+
+static int cmp_off(const void *a, const void *b, void *base)
 {
+	return strcmp((const char *)base + *(const size_t *)a,
+		      (const char *)base + *(const size_t *)b);
+}
+
+static int idset_load(urun *r, const uitem *it, idset *s, ferry_err *err)
+{
+	ferry_changes *c;
+	ferry_doc d;
+	size_t cap = 0;
+	int rc = ferry_changes_open(r->db, it->dst, it->dst_seq_cut, &c, NULL,
+				    err);
+	if (rc)
+		return rc;
+	while ((rc = ferry_changes_next(c, &d, err)) == 0) {
+		if (s->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			size_t *no = realloc(s->off, cap * sizeof *no);
+			if (!no) {
+				rc = FERRY_ENOMEM;
+				break;
+			}
+			s->off = no;
+		}
+		s->off[s->n++] = s->ids.len;
+		if ((rc = fbuf_add(&s->ids, d.id, d.idlen)) ||
+		    (rc = fbuf_addc(&s->ids, 0)))
+			break;
+	}
+	ferry_changes_free(c);
+	if (rc != FERRY_EOF)
+		return rc;
+	if (s->n)
+		qsort_r(s->off, s->n, sizeof *s->off, cmp_off, s->ids.p);
+	return 0;
+}
+
+static int idset_has(const idset *s, const char *id, size_t len)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *m = s->ids.p + s->off[mid];
+		size_t ml = strlen(m), k = ml < len ? ml : len;
+		int c = memcmp(m, id, k);
+		if (!c)
+			c = ml < len ? -1 : ml > len;
+		if (!c)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Compares one source document, re-transformed, with the target. */
+static int verify_doc(urun *r, const uitem *it, const idset *newer,
+		      const ferry_doc *d, ferry_err *err)
+{
+	if (idset_has(newer, d->id, d->idlen))
+		return 0; /* written or deleted after the switch */
 	json_value *want, *got;
 	json_error je;
 	char *body = NULL;
@@ -213,16 +281,21 @@ static int verify_doc(urun *r, const uitem *it, const ferry_doc *d,
 
 static int verify_item(urun *r, const uitem *it, ferry_err *err)
 {
-	ferry_scan *s;
+	ferry_scan *s = NULL;
 	ferry_doc d;
+	idset newer;
 	uint64_t k = it->total / VERIFY_SAMPLES + 1, n = 0;
-	int rc = ferry_scan_open(r->db, it->src, NULL, 0, &s, err);
-	if (rc)
-		return rc;
-	while ((rc = ferry_scan_next(s, &d, err)) == 0)
-		if (n++ % k == 0 && (rc = verify_doc(r, it, &d, err)))
+	memset(&newer, 0, sizeof newer);
+	fbuf_init(&newer.ids, 0);
+	int rc = idset_load(r, it, &newer, err);
+	if (!rc)
+		rc = ferry_scan_open(r->db, it->src, NULL, 0, &s, err);
+	while (!rc && (rc = ferry_scan_next(s, &d, err)) == 0)
+		if (n++ % k == 0 && (rc = verify_doc(r, it, &newer, &d, err)))
 			break;
 	ferry_scan_free(s);
+	fbuf_release(&newer.ids);
+	free(newer.off);
 	return rc == FERRY_EOF ? 0 : rc;
 }
 

@@ -157,6 +157,12 @@ static int transform_one(urun *r, upage *pg, rent *x, const uitem *it,
 	json_error je;
 	ferry_err e = {0};
 	int rc;
+	if (fmig_program_index(r->prog, it->pi)->nops == 0) {
+		x->out_off = pg->out.len; /* no ops: the body as it is, byte */
+		x->out_len = x->body_len; /* for byte (escapes kept) */
+		rc = fbuf_add(&pg->out, pg->in.p + x->body_off, x->body_len);
+		return rc ? ferry_err_set(err, rc, NULL) : 0;
+	}
 	json_arena_reset(r->a);
 	rc = json_parse(r->a, pg->in.p + x->body_off, x->body_len, &doc, &je);
 	if (rc)
