@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "json/json.h"
 
 static const char init_help[] =
 "usage: ferry init [--version V] [--data-parts N] [--json]\n\n"
@@ -140,14 +141,55 @@ static void print_time(int64_t ms, char *buf, size_t n)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Prints a version's history: one line per event, and the migration
+ * files (with checksums) an upgrade applied. */
+static void print_history(const char *history)
+{
+	json_arena *a = json_arena_new();
+	json_value *h;
+	json_error je;
+	if (!a || json_parse(a, history, strlen(history), &h, &je) ||
+	    h->type != JSON_ARRAY) {
+		json_arena_free(a);
+		return;
+	}
+	for (size_t i = 0; i < h->u.arr.n; i++) {
+		json_value *e = h->u.arr.v[i], *x, *hops;
+		char when[32];
+		int64_t at = 0;
+		if ((x = json_get(e, "at", 2)))
+			json_number_int64(x, &at);
+		print_time(at, when, sizeof when);
+		x = json_get(e, "event", 5);
+		printf("    %s  %s", when, x && x->type == JSON_STRING ?
+		       x->u.str.s : "?");
+		if ((x = json_get(e, "release", 7)) && x->type == JSON_STRING)
+			printf(" release %s", x->u.str.s);
+		if ((x = json_get(e, "from", 4)) && x->type == JSON_STRING)
+			printf(" from %s", x->u.str.s);
+		putchar('\n');
+		hops = json_get(e, "hops", 4);
+		for (size_t k = 0; hops && hops->type == JSON_ARRAY &&
+				   k < hops->u.arr.n; k++) {
+			json_value *f = json_get(hops->u.arr.v[k], "file", 4),
+				   *c = json_get(hops->u.arr.v[k], "checksum", 8);
+			if (f && c && f->type == JSON_STRING && c->type == JSON_STRING)
+				printf("        %s  sha256 %.16s\n", f->u.str.s,
+				       c->u.str.s);
+		}
+	}
+	json_arena_free(a);
+}
+
 static const char versions_help[] =
-"usage: ferry versions [--json]\n\n"
+"usage: ferry versions [--history] [--json]\n\n"
 "Lists every data version: state (active, retired, building, failed),\n"
-"release, when it was created and activated, and its history.\n";
+"release, when it was created and activated, and (--history) every event\n"
+"with the migration files and checksums an upgrade applied.\n";
 
 int cmd_versions(int argc, char **argv)
 {
-	int json = 0;
+	int json = 0, history = 0;
 	ferry_db *db;
 	ferry_err err = {0};
 	ferry_version_info *v;
@@ -158,6 +200,8 @@ int cmd_versions(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "--history")) {
+			history = 1;
 		} else {
 			return cli_usage_error("versions", "unexpected '%s'", argv[i]);
 		}
@@ -188,6 +232,8 @@ int cmd_versions(int argc, char **argv)
 			       v[i].data_version, v[i].state, v[i].release,
 			       v[i].from[0] ? v[i].from : "-", t2,
 			       (unsigned long long)v[i].indices);
+			if (history)
+				print_history(v[i].history_json);
 		}
 	}
 	if (json)

@@ -527,15 +527,16 @@ static int building_version(urun *r, fstore_txn *t, ferry_err *err)
 {
 	fcat_version v;
 	memset(&v, 0, sizeof v);
-	if (fcat_version_get(t, r->job.to, &v) == 0)
-		fcat_version_release(&v); /* an earlier, rolled back attempt */
-	memset(&v, 0, sizeof v);
-	fbuf_init(&v.history, 0);
+	if (fcat_version_get(t, r->job.to, &v)) { /* else: an earlier attempt,
+						    whose history goes on */
+		memset(&v, 0, sizeof v);
+		fbuf_init(&v.history, 0);
+		v.created_ms = fcat_now_ms();
+	}
 	snprintf(v.data_version, sizeof v.data_version, "%s", r->job.to);
 	snprintf(v.release, sizeof v.release, "%s", r->job.to_release);
 	snprintf(v.state, sizeof v.state, "building");
 	snprintf(v.from, sizeof v.from, "%s", r->job.from);
-	v.created_ms = fcat_now_ms();
 	fbuf ex = FBUF_INIT;
 	fbuf_addf(&ex, "\"from\":\"%s\",\"hops\":%s", r->job.from, r->job.hops.p);
 	int rc = fcat_version_event(&v, "prepare", ex.p);
