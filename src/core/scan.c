@@ -32,14 +32,19 @@ typedef struct page {
 	int done; /* the source has no more entries */
 } page;
 
+/* The scan does not copy: a page is a list of pointers into the data
+ * file, valid while the page's read transaction stays open, which is
+ * until the caller asks for the entry after the page's last one. */
 struct ferry_scan {
 	ferry_db *db;
 	uint32_t ix;
 	char name[FERRY_NAME_MAX + 1];
 	char last[FERRY_ID_MAX];
 	size_t last_len;
-	int started;
-	page pg;
+	fstore_txn *t;    /* the current page's read transaction */
+	fstore_entry *e;  /* PAGE_DOCS borrowed entries */
+	size_t n, pos;
+	int done;
 };
 
 struct ferry_changes {
@@ -137,7 +142,7 @@ int ferry_scan_open(ferry_db *db, const char *index, const char *after_id,
 	if (rc)
 		return rc;
 	ferry_scan *s = calloc(1, sizeof *s);
-	if (!s || page_init(&s->pg)) {
+	if (!s || !(s->e = malloc(PAGE_DOCS * sizeof *s->e))) {
 		free(s);
 		return ferry_err_set(err, FERRY_ENOMEM, NULL);
 	}
@@ -152,42 +157,53 @@ int ferry_scan_open(ferry_db *db, const char *index, const char *after_id,
 	return 0;
 }
 
+static int borrow(void *ctx, const fstore_entry *e)
+{
+	ferry_scan *s = ctx;
+	s->e[s->n++] = *e;
+	return s->n == PAGE_DOCS ? 1 : 0;
+}
+
 static int scan_fill(ferry_scan *s, ferry_err *err)
 {
-	fstore_txn *t;
-	struct fill_ctx c = {&s->pg, 0};
-	int rc = fdb_begin(s->db, 0, &t, err);
-	if (rc)
+	int rc;
+	fdb_abort(s->t); /* the previous page's pointers end here */
+	s->t = NULL;
+	s->n = s->pos = 0;
+	if ((rc = fdb_begin(s->db, 0, &s->t, err)))
 		return rc;
-	page_reset(&s->pg);
-	if (!(rc = still_there(t, s->name, s->ix, err))) {
-		rc = s->db->ops->doc_scan(t, s->ix, s->last_len ? s->last : NULL,
-			s->last_len, PAGE_DOCS, page_visit, &c);
+	if (!(rc = still_there(s->t, s->name, s->ix, err))) {
+		rc = s->db->ops->doc_scan(s->t, s->ix, s->last_len ? s->last : NULL,
+			s->last_len, PAGE_DOCS, borrow, s);
 		if (rc)
 			ferry_err_set(err, rc, "scanning '%s': %s", s->name,
 				      ferry_strerror(rc));
 	}
-	fdb_abort(t);
-	if (!rc && s->pg.n < PAGE_DOCS && s->pg.data.len < PAGE_BYTES)
-		s->pg.done = 1;
+	if (!rc && s->n < PAGE_DOCS)
+		s->done = 1;
 	return rc;
 }
 
 int ferry_scan_next(ferry_scan *s, ferry_doc *out, ferry_err *err)
 {
-	if (s->pg.pos == s->pg.n) {
-		if (s->pg.done)
+	if (s->pos == s->n) {
+		if (s->done)
 			return FERRY_EOF;
 		int rc = scan_fill(s, err);
 		if (rc)
 			return rc;
-		if (s->pg.n == 0)
+		if (s->n == 0)
 			return FERRY_EOF;
 	}
-	page_take(&s->pg, out);
+	const fstore_entry *e = &s->e[s->pos++];
+	out->id = e->id;
+	out->idlen = e->idlen;
+	out->body = e->body;
+	out->body_len = e->body_len;
+	out->seq = e->seq;
 	out->deleted = 0;
-	memcpy(s->last, out->id, out->idlen);
-	s->last_len = out->idlen;
+	memcpy(s->last, e->id, e->idlen);
+	s->last_len = e->idlen;
 	return 0;
 }
 
@@ -195,7 +211,8 @@ void ferry_scan_free(ferry_scan *s)
 {
 	if (!s)
 		return;
-	page_release(&s->pg);
+	fdb_abort(s->t);
+	free(s->e);
 	free(s);
 }
 
