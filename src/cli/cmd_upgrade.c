@@ -292,7 +292,11 @@ int cmd_upgrade(int argc, char **argv)
 	if (!subs[k])
 		return cli_usage_error("upgrade", "unknown command '%s'", argv[1]);
 	int rc = parse_opts(argc, argv, &a);
-	if (rc || (rc = cli_open(0, &db)))
+	if (rc)
+		return rc;
+	if ((k == 0 || k == 1) && !a.o.to)
+		return cli_usage_error("upgrade", "%s needs --to VERSION", argv[1]);
+	if ((rc = cli_open(0, &db)))
 		return rc;
 	switch (k) {
 	case 0: rc = upgrade_plan(db, &a); break;

@@ -94,6 +94,20 @@ int ulease_take(fstore_txn *t, const char *token, ferry_err *err)
 	return rc;
 }
 
+int ulease_renew(fstore_txn *t, const char *token, ferry_err *err)
+{
+	lease cur;
+	int rc = lease_read(t, &cur);
+	if (rc == 0 && !strcmp(cur.owner, token))
+		return ulease_take(t, token, err);
+	if (rc == 0)
+		return ferry_err_set(err, FERRY_EBUSY, "this runner lost the upgrade "
+			"lease (it stalled past its expiry) to pid %ld on %s; it "
+			"stops, that one goes on", cur.pid, cur.host);
+	return ferry_err_set(err, FERRY_EBUSY, "this runner lost the upgrade "
+		"lease (another run finished or aborted the upgrade); it stops");
+}
+
 int ulease_drop(fstore_txn *t, const char *token)
 {
 	lease cur;

@@ -150,7 +150,7 @@ int urun_cutover(urun *r, ferry_err *err)
 	int rc = fdb_begin(r->db, 1, &t, err);
 	if (rc)
 		return rc;
-	if ((rc = ulease_take(t, r->token, err)))
+	if ((rc = ulease_renew(t, r->token, err)))
 		goto fail;
 	for (size_t i = 0; i < r->job.n; i++) {
 		uitem *it = &r->job.items[i];
@@ -290,9 +290,19 @@ static int verify_item(urun *r, const uitem *it, ferry_err *err)
 	int rc = idset_load(r, it, &newer, err);
 	if (!rc)
 		rc = ferry_scan_open(r->db, it->src, NULL, 0, &s, err);
-	while (!rc && (rc = ferry_scan_next(s, &d, err)) == 0)
-		if (n++ % k == 0 && (rc = verify_doc(r, it, &newer, &d, err)))
+	while (!rc && (rc = ferry_scan_next(s, &d, err)) == 0) {
+		if (n++ % k || !(rc = verify_doc(r, it, &newer, &d, err)))
+			continue;
+		/* the target may have been written since the set was loaded:
+		 * look again before calling it a difference */
+		fbuf_clear(&newer.ids);
+		newer.n = 0;
+		rc = idset_load(r, it, &newer, err);
+		if (!rc)
+			rc = verify_doc(r, it, &newer, &d, err);
+		if (rc)
 			break;
+	}
 	ferry_scan_free(s);
 	fbuf_release(&newer.ids);
 	free(newer.off);

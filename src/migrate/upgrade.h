@@ -64,6 +64,10 @@ int ujob_json(const ujob *j, fbuf *out);
 /* Takes the lease (or renews ours). FERRY_EBUSY, with the owner named,
  * if a live owner holds it. `token` identifies this run. */
 int ulease_take(fstore_txn *t, const char *token, ferry_err *err);
+/* Renews the lease held under `token`. FERRY_EBUSY if the lease is gone
+ * or another runner has it: a runner that stalled past its expiry must
+ * stop, not take the lease back under the one that took over. */
+int ulease_renew(fstore_txn *t, const char *token, ferry_err *err);
 int ulease_drop(fstore_txn *t, const char *token);
 /* Describes the current holder into out (JSON object or "null"). */
 int ulease_json(fstore_txn *t, fbuf *out);

@@ -261,7 +261,7 @@ static int write_page(urun *r, upage *pg, size_t i, ferry_err *err)
 	int rc = fdb_begin(r->db, 1, &t, err);
 	if (rc)
 		return rc;
-	if ((rc = ulease_take(t, r->token, err)) ||
+	if ((rc = ulease_renew(t, r->token, err)) ||
 	    (rc = urun_apply(r, pg, t, it, err)) ||
 	    (rc = ujob_save_item(t, &r->job, i, err))) {
 		fdb_abort(t);
@@ -280,7 +280,7 @@ static int set_state(urun *r, const char *state, ferry_err *err)
 	int rc = fdb_begin(r->db, 1, &t, err);
 	if (rc)
 		return rc;
-	if ((rc = ulease_take(t, r->token, err)) ||
+	if ((rc = ulease_renew(t, r->token, err)) ||
 	    (rc = ujob_save_header(t, &r->job, err))) {
 		fdb_abort(t);
 		return rc;

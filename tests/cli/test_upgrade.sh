@@ -207,6 +207,7 @@ run "$FERRY" upgrade plan --to 0.8.1 --migrations "$TMP/mig-bad" --json
 has "an index no tenant has: the plan warns, naming it" "$(jq -c .warnings <<<"$out")" "profil"
 run "$FERRY" upgrade plan --to 0.8.1 --migrations "$TMP/mig-bad"
 has "an index no tenant has: the text plan warns too" "$out$err" "profil"
+cp -r "$TMP/mig-bad" "$TMP/mig-typo"
 badmig "Lua syntax" 0.8.1/profile.lua '$s/$/\nfunction x(/' "mig-bad/0.8.1/profile.lua:"
 badmig "Lua syntax (op origin)" 0.8.1/profile.lua '$s/$/\nfunction x(/' "mig-bad/0.8.0_to_0.8.1.json:8:9"
 rm -rf "$TMP/mig-bad"; cp -r "$MIG" "$TMP/mig-bad"
@@ -361,6 +362,14 @@ same "an index no hop names: carried over (same JSON)" \
 # DESIGN.md: "Indices not named are copied unchanged" - byte for byte
 same "an index no hop names: copied byte for byte (escapes kept)" "$($FERRY export acme.notes --quiet | sha256sum)" "$notes_sha"
 same "an index no hop names: only for its tenant" "$($FERRY index list '*.default.notes' --json | jq length)" 0
+
+# a run with such a migration says so too (not only the plan): with a
+# typo the profiles would silently miss the last hop's ops
+fresh typo
+run $T "$FERRY" upgrade run --to 0.8.1 --migrations "$TMP/mig-typo"
+same "an index no tenant has: run exit 0" "$rc" 0
+has "an index no tenant has: run warns, naming it" "$err" "profil"
+rm -rf "$TMP/typo"
 
 # ------------------------------------------------------------ one run 0.7.1 -> 0.8.1
 fresh one

