@@ -168,6 +168,10 @@ static void print_history(const char *history)
 		if ((x = json_get(e, "from", 4)) && x->type == JSON_STRING)
 			printf(" from %s", x->u.str.s);
 		putchar('\n');
+		json_value *w = json_get(e, "warnings", 8);
+		for (size_t k = 0; w && w->type == JSON_ARRAY && k < w->u.arr.n; k++)
+			if (w->u.arr.v[k]->type == JSON_STRING)
+				printf("        warning: %s\n", w->u.arr.v[k]->u.str.s);
 		hops = json_get(e, "hops", 4);
 		for (size_t k = 0; hops && hops->type == JSON_ARRAY &&
 				   k < hops->u.arr.n; k++) {

@@ -538,7 +538,8 @@ static int building_version(urun *r, fstore_txn *t, ferry_err *err)
 	snprintf(v.state, sizeof v.state, "building");
 	snprintf(v.from, sizeof v.from, "%s", r->job.from);
 	fbuf ex = FBUF_INIT;
-	fbuf_addf(&ex, "\"from\":\"%s\",\"hops\":%s", r->job.from, r->job.hops.p);
+	fbuf_addf(&ex, "\"from\":\"%s\",\"hops\":%s,\"warnings\":[%s]", r->job.from,
+		  r->job.hops.p, r->warnings.len ? r->warnings.p : "");
 	int rc = fcat_version_event(&v, "prepare", ex.p);
 	fbuf_release(&ex);
 	rc = rc ? ferry_err_set(err, rc, NULL) : fcat_version_put(t, &v, err);
@@ -593,6 +594,7 @@ static int start_job(urun *r, fstore_txn *t, ferry_err *err, int *noop,
 		ujob_delete(t, old.n);
 		ujob_release(&old);
 	}
+	fbuf_add(&r->warnings, p.warnings.p, p.warnings.len);
 	r->job = p.job; /* take over the items and hops */
 	memset(&p.job, 0, sizeof p.job);
 	r->set = p.set;
@@ -712,6 +714,7 @@ static void urun_release(urun *r)
 	json_arena_free(r->a);
 	upage_release(&r->pages[0]);
 	upage_release(&r->pages[1]);
+	fbuf_release(&r->warnings);
 }
 
 static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,

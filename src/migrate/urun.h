@@ -45,6 +45,7 @@ typedef struct urun {
 	double t0;
 	uint64_t throttled; /* docs counted for --throttle */
 	const char *step;
+	fbuf warnings;      /* the plan's warnings (JSON strings, no []) */
 } urun;
 
 int urun_report(urun *r, size_t item, uint64_t done);
