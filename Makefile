@@ -19,7 +19,7 @@ else
 endif
 
 CC      ?= cc
-PKGS    := lmdb lua5.4 libcrypto
+PKGS    := lmdb lua5.4 libcrypto libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)

@@ -386,6 +386,189 @@ int ferry_rollback(ferry_db *db, int yes, uint64_t *writes_dropped,
 int ferry_version_delete(ferry_db *db, const char *version, int dry_run,
 			 int force, char **report_json, ferry_err *err);
 
+/* ------------------------------------------------------------------ */
+/* Snapshots (docs/snapshot-format.md)                                 */
+/*
+ * A repository is a directory (local disk or a shared file system):
+ * config.json, snapshots/<name>.json manifests and content-addressed,
+ * zstd-compressed chunks/<2 hex>/<sha256>. A chunk is stored once however
+ * many snapshots use it. Every file is written temp -> fsync -> rename ->
+ * fsync dir, so a killed writer leaves no half file a reader could see.
+ *
+ * `repo` arguments below are a registered repository name (see
+ * ferry_snaprepo_add) or a path: any string containing '/' (use "./x"
+ * for a relative one). A path needs no data directory, so `db` may be
+ * NULL for list, show and verify of a path, and must be a handle of an
+ * uninitialised data dir (opened with FERRY_OPEN_CREATE) for a
+ * whole-deployment restore.
+ */
+
+#define FERRY_SNAPSHOT_NAME_MAX 128 /* bytes of [a-z0-9._-] */
+
+typedef struct ferry_snaprepo_info {
+	char name[FERRY_PART_MAX + 1];
+	char path[4096];     /* absolute */
+	int64_t created_ms;  /* when it was added */
+} ferry_snaprepo_info;
+
+/* Registers the directory `path` (must exist) as repository `name`
+ * ([a-z0-9][a-z0-9_-]{0,62}) in the catalog. Checks it can write there
+ * (creates, fsyncs and removes a probe file) and lays out the repository
+ * (config.json with format 1) unless it already holds one, which it then
+ * checks (an existing repository can be added by several deployments).
+ * `chunk_size` is the target chunk size of a new repository in bytes
+ * (0: 1 MiB; 4 KiB to 64 MiB); it is ignored for an existing one.
+ * FERRY_ENOTFOUND for a missing path, FERRY_EPERM if it is not writable,
+ * FERRY_EEXISTS if the name is taken, FERRY_EVERSION for a repository of
+ * a newer format. */
+int ferry_snaprepo_add(ferry_db *db, const char *name, const char *path,
+		       size_t chunk_size, ferry_err *err);
+/* Registered repositories by name; free with ferry_free(). */
+int ferry_snaprepo_list(ferry_db *db, ferry_snaprepo_info **out, size_t *n,
+			ferry_err *err);
+/* Forgets a repository; its files are left as they are. */
+int ferry_snaprepo_remove(ferry_db *db, const char *name, ferry_err *err);
+
+typedef struct ferry_snapshot_progress {
+	const char *step;      /* "read", "restore", "verify" */
+	const char *index;     /* physical index being handled, or NULL */
+	uint64_t bytes_done;   /* raw (uncompressed) record bytes so far */
+	uint64_t bytes_total;  /* estimate of the total, for % and ETA */
+	uint64_t docs_done;    /* records (documents, deletions) so far */
+	uint64_t bytes_stored; /* compressed bytes written (create) or read */
+} ferry_snapshot_progress;
+
+/* Called on the calling thread after each chunk (about every MiB) and at
+ * each index. Returning non-zero stops the call, which
+ * then fails with FERRY_EINVAL and changes nothing (chunks a create
+ * already stored are reused by the next one). */
+typedef int (*ferry_snapshot_progress_fn)(void *ctx,
+					  const ferry_snapshot_progress *p);
+
+typedef struct ferry_snapshot_info {
+	char name[FERRY_SNAPSHOT_NAME_MAX + 1];
+	char state[16];       /* "ok", or "damaged" (manifest unreadable) */
+	char release[64];     /* active release when it was taken */
+	int64_t started_ms;   /* unix ms */
+	int64_t took_ms;
+	uint64_t indices;
+	uint64_t docs;        /* live documents over its indices */
+	uint64_t bytes;       /* raw record bytes its chunks hold */
+	uint64_t chunks;      /* chunks it needs */
+	uint64_t stored;      /* their bytes in the repository */
+	uint64_t new_chunks;  /* chunks it added to the repository */
+	uint64_t new_bytes;   /* their bytes */
+} ferry_snapshot_info;
+
+/* Takes a snapshot named `name` (NULL: "snap-YYYYMMDD-HHMMSS" in UTC) of
+ * the indices matching `pattern` (a glob list over physical names and
+ * aliases as in ferry_index_list; NULL for all) and of the whole catalog
+ * (settings, versions with history, tenants, index bodies, aliases).
+ * Point-in-time consistent: everything is read in one read transaction.
+ * An index snapshotted before into this repository from this deployment
+ * is stored as the earlier base plus the changes since (a delta), unless
+ * the change log no longer reaches back or the deltas grew past half the
+ * base; then a new base is cut into content-defined chunks, so that
+ * unchanged stretches dedupe anyway. Memory stays bounded; compression
+ * runs on every core. Several creates may run at once.
+ * `info` and `manifest_json` (free with ferry_free) may be NULL.
+ * FERRY_EEXISTS if the name is taken; FERRY_EBUSY if a delete holds the
+ * repository lock for longer than a minute (naming it). Killed at any
+ * point, nothing is visible; running it again reuses the stored chunks. */
+int ferry_snapshot_create(ferry_db *db, const char *repo, const char *name,
+			  const char *pattern,
+			  ferry_snapshot_progress_fn progress, void *ctx,
+			  ferry_snapshot_info *info, char **manifest_json,
+			  ferry_err *err);
+
+/* Snapshots of a repository, oldest first. A manifest that cannot be
+ * read is listed with state "damaged". Free with ferry_free(). */
+int ferry_snapshot_list(ferry_db *db, const char *repo,
+			ferry_snapshot_info **out, size_t *n, ferry_err *err);
+
+/* The manifest of one snapshot (checksum verified); free with
+ * ferry_free(). FERRY_ENOTFOUND, FERRY_ECORRUPT (truncated or damaged),
+ * FERRY_EVERSION (written by a newer ferry). */
+int ferry_snapshot_show(ferry_db *db, const char *repo, const char *name,
+			char **manifest_json, ferry_err *err);
+
+typedef struct ferry_snapshot_gc {
+	uint64_t chunks_removed;
+	uint64_t bytes_freed;
+	uint64_t chunks_kept;   /* chunks other snapshots still use */
+	int gc_skipped;         /* 1: another manifest is damaged, so no
+				   chunk was removed (the snapshot was) */
+} ferry_snapshot_gc;
+
+/* Deletes a snapshot and the chunks no other snapshot needs. Safe while
+ * creates run: a chunk touched after the oldest running create started
+ * is kept. Holds the repository lock. A delete killed midway is finished
+ * by running it again. `out` may be NULL. */
+int ferry_snapshot_delete(ferry_db *db, const char *repo, const char *name,
+			  ferry_snapshot_gc *out, ferry_err *err);
+
+/* Re-reads and re-hashes every chunk of snapshot `name` (NULL: of every
+ * snapshot, each chunk once) and checks the manifests. Returns 0 if all
+ * is intact, else FERRY_ECORRUPT naming the first bad chunk or manifest
+ * and how many there are. *report_json (may be NULL; free with
+ * ferry_free; set on success and on FERRY_ECORRUPT) lists counts and
+ * every problem with the snapshots and indices it touches. */
+int ferry_snapshot_verify(ferry_db *db, const char *repo, const char *name,
+			  ferry_snapshot_progress_fn progress, void *ctx,
+			  char **report_json, ferry_err *err);
+
+typedef struct ferry_restore_opts {
+	const char *indices;       /* glob over physical names and aliases of
+				      the snapshot's indices; NULL: all */
+	const char *rename_pattern;     /* POSIX extended regex, or NULL */
+	const char *rename_replacement; /* "$1".."$9" groups, "$0" match */
+	int all;       /* whole deployment into an uninitialised data dir */
+	int partial;   /* restore what is intact, leaving out damaged chunks */
+	ferry_snapshot_progress_fn progress;
+	void *ctx;
+} ferry_restore_opts;
+
+/* Restores indices of a snapshot, Elasticsearch-style: each chosen index
+ * (renamed by replacing every match of rename_pattern in its physical
+ * name, which must stay a physical name) is created with its body and
+ * documents; its alias "{tenant}.{index}" is added if free and the
+ * version is active. An existing index with a target name is an error
+ * (FERRY_EEXISTS) and nothing is written. With `all`, the data dir must
+ * be uninitialised and the whole deployment comes back: settings,
+ * versions with history, tenants, indices, aliases.
+ * A damaged or missing chunk fails the restore (FERRY_ECORRUPT naming it)
+ * and what was restored so far is removed again, unless `partial`.
+ * Killed midway, running the same restore again finishes it.
+ * *report_json (may be NULL; free with ferry_free) lists what was
+ * restored and, with `partial`, what was left out. */
+int ferry_snapshot_restore(ferry_db *db, const char *repo, const char *name,
+			   const ferry_restore_opts *opts, char **report_json,
+			   ferry_err *err);
+
+/* ------------------------------------------------------------------ */
+/* Snapshot lifecycle policies (like Elasticsearch SLM)                */
+
+/* Creates or replaces policy `id` from an ES-shaped JSON body:
+ * {"schedule":"0 30 1 * * ?","name":"<nightly-{now/d}>",
+ *  "repository":"backups","config":{"indices":"*"},
+ *  "retention":{"expire_after":"30d","min_count":5,"max_count":50}}.
+ * The schedule is cron (UTC); the repository must be registered. */
+int ferry_slm_put(ferry_db *db, const char *id, const char *body,
+		  size_t len, ferry_err *err);
+/* {"id":{"policy":{...},"state":{next_ms, last_ok, last_fail, taken}}}
+ * for policy `id`, or for all when id is NULL. Free with ferry_free. */
+int ferry_slm_get(ferry_db *db, const char *id, char **json, ferry_err *err);
+/* Deletes the policy (its snapshots stay). */
+int ferry_slm_delete(ferry_db *db, const char *id, ferry_err *err);
+/* Takes the policy's snapshot now, then applies its retention; `name`
+ * receives the snapshot's name. */
+int ferry_slm_execute(ferry_db *db, const char *id,
+		      char name[FERRY_SNAPSHOT_NAME_MAX + 1], ferry_err *err);
+/* Executes every policy whose next run is at or before now_ms (0: now);
+ * *report_json (may be NULL) lists [{policy, snapshot, error}]. */
+int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
+		      ferry_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,5 +64,7 @@ int cmd_tenant(int argc, char **argv);
 int cmd_upgrade(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_indices(int argc, char **argv);
+int cmd_snapshot_policy(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const cli_cmd commands[] = {
 	{"upgrade", cmd_upgrade, "plan, run, resume or abort a data upgrade"},
 	{"rollback", cmd_rollback, "switch back to the previous data version"},
 	{"indices", cmd_indices, "delete the indices of an old data version"},
+	{"snapshot", cmd_snapshot, "snapshot repositories: create, verify, "
+	 "restore"},
 	{NULL, NULL, NULL},
 };
 
