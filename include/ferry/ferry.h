@@ -340,6 +340,9 @@ typedef struct ferry_upgrade_opts {
 	uint64_t throttle;          /* max documents/s while copying (0: none) */
 	unsigned index_budget;      /* 0: the deployment's budget */
 	size_t batch;               /* docs per write transaction (0: 20000) */
+	int no_snapshot;            /* skip the snapshot before a major upgrade */
+	const char *snapshot_repo;  /* repository for it; NULL: $FERRY_SNAPSHOT_REPO,
+				       else the only registered one */
 	/* Called after each batch and at each step; may be NULL. Returning
 	 * non-zero stops the run (it can be resumed). */
 	int (*progress)(void *ctx, const ferry_upgrade_progress *p);
@@ -358,7 +361,10 @@ int ferry_upgrade_plan(ferry_db *db, const ferry_upgrade_opts *opts,
 		       char **plan_json, ferry_err *err);
 
 /* Runs (or, if one is under way for the same target, resumes) the
- * upgrade: prepare, copy, catch-up, cutover, verify. Holds the upgrade
+ * upgrade: snapshot, prepare, copy, catch-up, cutover, verify. The
+ * snapshot of the whole deployment goes to opts->snapshot_repo (see
+ * there); with no repository registered the upgrade goes on without one
+ * and the version history says so. Holds the upgrade
  * lease while it runs: FERRY_EBUSY if another live process holds it.
  * Killed at any point, a later run or ferry_upgrade_resume() finishes
  * with the same result. Running a finished upgrade again does nothing. */
@@ -381,7 +387,8 @@ int ferry_rollback(ferry_db *db, int yes, uint64_t *writes_dropped,
 		   ferry_err *err);
 
 /* Deletes every index of data version `version` (refuses the active one
- * and one an upgrade is building). With dry_run, only *report_json (free
+ * and one an upgrade is building, and, unless `force`, one that no
+ * snapshot in a registered repository holds). With dry_run, only *report_json (free
  * with ferry_free) lists what would go. */
 int ferry_version_delete(ferry_db *db, const char *version, int dry_run,
 			 int force, char **report_json, ferry_err *err);

@@ -168,6 +168,9 @@ static void print_history(const char *history)
 		if ((x = json_get(e, "from", 4)) && x->type == JSON_STRING)
 			printf(" from %s", x->u.str.s);
 		putchar('\n');
+		if ((x = json_get(e, "snapshot", 8)) && x->type == JSON_STRING &&
+		    x->u.str.len)
+			printf("        snapshot %s\n", x->u.str.s);
 		json_value *w = json_get(e, "warnings", 8);
 		for (size_t k = 0; w && w->type == JSON_ARRAY && k < w->u.arr.n; k++)
 			if (w->u.arr.v[k]->type == JSON_STRING)

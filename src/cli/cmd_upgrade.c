@@ -32,6 +32,10 @@ static const char upgrade_help[] =
 "  --batch N            documents per transaction (default 20000)\n"
 "  --index-budget N     index budget for this plan (default: the\n"
 "                       deployment's, 1000)\n"
+"  --snapshot-repo R    repository for the snapshot every major upgrade\n"
+"                       takes first (default: $FERRY_SNAPSHOT_REPO, or the\n"
+"                       only registered repository)\n"
+"  --no-snapshot        skip that snapshot (a warning is recorded)\n"
 "  --quiet              no progress output\n"
 "A killed run is finished by `ferry upgrade resume` (or run again); the\n"
 "lease of a dead runner expires after 30 s, at once on the same host.\n";
@@ -69,6 +73,12 @@ static int parse_opts(int argc, char **argv, up_args *a)
 				return cli_usage_error("upgrade", "--index-budget needs a "
 						       "positive number");
 			a->o.index_budget = (unsigned)n;
+		} else if (cli_opt_value(argc, argv, &i, "--snapshot-repo", &v)) {
+			if (!(a->o.snapshot_repo = v))
+				return cli_usage_error("upgrade", "--snapshot-repo needs a "
+						       "repository");
+		} else if (!strcmp(argv[i], "--no-snapshot")) {
+			a->o.no_snapshot = 1;
 		} else if (!strcmp(argv[i], "--allow-dev")) {
 			a->o.allow_dev = 1;
 		} else if (!strcmp(argv[i], "--accept-changed")) {
@@ -220,6 +230,9 @@ static int upgrade_run(ferry_db *db, up_args *a, int resume)
 	a->o.ctx = &u;
 	if (!resume && !a->o.to)
 		return cli_usage_error("upgrade", "run needs --to VERSION");
+	if (a->o.no_snapshot && !a->quiet)
+		fprintf(stderr, "ferry: warning: upgrading without a snapshot "
+			"(--no-snapshot): keep the old version until you are sure\n");
 	int rc = resume ? ferry_upgrade_resume(db, &a->o, &err)
 			: ferry_upgrade_run(db, &a->o, &err);
 	if (u.bar_open)
@@ -359,7 +372,8 @@ int cmd_rollback(int argc, char **argv)
 static const char indices_help[] =
 "usage: ferry indices delete --version V [--dry-run] [--force] [--json]\n\n"
 "Deletes every index of data version V (refuses the active version and\n"
-"one an upgrade is building). --dry-run lists what would go.\n";
+"one an upgrade is building). --dry-run lists what would go. A version no\n"
+"snapshot holds is refused unless --force.\n";
 
 int cmd_indices(int argc, char **argv)
 {

@@ -12,6 +12,8 @@
 #include "core/err.h"
 #include "core/index.h"
 #include "core/names.h"
+#include "core/version.h"
+#include "json/json.h"
 #include "migrate/uplan.h"
 #include "migrate/upgrade.h"
 
@@ -274,6 +276,47 @@ static int vdel_check(fstore_txn *t, const char *version, ferry_err *err)
 	return 0;
 }
 
+/* 1 if a snapshot in a registered repository holds an index of `version`
+ * (its manifest lists indices with their data version). */
+static int version_in_snapshot(ferry_db *db, const char *version)
+{
+	ferry_snaprepo_info *repos;
+	size_t nr;
+	int found = 0;
+	if (ferry_snaprepo_list(db, &repos, &nr, NULL))
+		return 0;
+	json_arena *a = json_arena_new();
+	for (size_t i = 0; a && !found && i < nr; i++) {
+		ferry_snapshot_info *snaps;
+		size_t ns;
+		if (ferry_snapshot_list(db, repos[i].name, &snaps, &ns, NULL))
+			continue;
+		for (size_t k = 0; !found && k < ns; k++) {
+			char *m;
+			json_value *root, *ix;
+			json_error je;
+			if (ferry_snapshot_show(db, repos[i].name, snaps[k].name, &m,
+						NULL))
+				continue;
+			json_arena_reset(a);
+			if (!json_parse(a, m, strlen(m), &root, &je) &&
+			    (ix = json_get(root, "indices", 7)) &&
+			    ix->type == JSON_ARRAY)
+				for (size_t x = 0; !found && x < ix->u.arr.n; x++) {
+					json_value *v = json_get(ix->u.arr.v[x],
+								 "version", 7);
+					found = v && v->type == JSON_STRING &&
+						!strcmp(v->u.str.s, version);
+				}
+			ferry_free(m);
+		}
+		ferry_free(snaps);
+	}
+	json_arena_free(a);
+	ferry_free(repos);
+	return found;
+}
+
 static int vdel_report(const struct vdel *c, int dry_run, fbuf *out)
 {
 	int rc = fbuf_adds(out, "{\"version\":");
@@ -295,6 +338,30 @@ int ferry_version_delete(ferry_db *db, const char *version, int dry_run,
 	fstore_txn *t;
 	struct vdel c = {version, FBUF_INIT, 0, 0, NULL};
 	fbuf out = FBUF_INIT;
+	/* read-only checks first: the active version, an upgrade building
+	 * it, and whether a snapshot holds it */
+	fstore_txn *rt;
+	struct vdel pre = {version, FBUF_INIT, 0, 0, NULL};
+	int rc0 = fdb_begin(db, 0, &rt, err);
+	if (rc0)
+		return rc0;
+	pre.t = rt;
+	if (!(rc0 = vdel_check(rt, version, err)))
+		rc0 = fcat_index_each(rt, collect_version, &pre);
+	fdb_abort(rt);
+	fbuf_release(&pre.names);
+	if (rc0)
+		return rc0;
+	if (!dry_run && !force && pre.n && !version_in_snapshot(db, version)) {
+		fversion v;
+		char tok[64] = "v*";
+		if (!fversion_parse(version, &v, NULL))
+			fversion_token(&v, tok, sizeof tok);
+		return ferry_err_set(err, FERRY_EPERM, "no snapshot holds version "
+			"%s, so deleting it could not be undone; take one first "
+			"(`ferry snapshot create REPO --indices '%s.*'`) or pass "
+			"--force", version, tok);
+	}
 	int rc = fdb_begin(db, !dry_run, &t, err);
 	if (rc)
 		return rc;

@@ -538,8 +538,10 @@ static int building_version(urun *r, fstore_txn *t, ferry_err *err)
 	snprintf(v.state, sizeof v.state, "building");
 	snprintf(v.from, sizeof v.from, "%s", r->job.from);
 	fbuf ex = FBUF_INIT;
-	fbuf_addf(&ex, "\"from\":\"%s\",\"hops\":%s,\"warnings\":[%s]", r->job.from,
-		  r->job.hops.p, r->warnings.len ? r->warnings.p : "");
+	fbuf_addf(&ex, "\"from\":\"%s\",\"hops\":%s,\"warnings\":[%s],"
+		  "\"snapshot\":", r->job.from, r->job.hops.p,
+		  r->warnings.len ? r->warnings.p : "");
+	fbuf_add_jstr(&ex, r->snapshot, strlen(r->snapshot));
 	int rc = fcat_version_event(&v, "prepare", ex.p);
 	fbuf_release(&ex);
 	rc = rc ? ferry_err_set(err, rc, NULL) : fcat_version_put(t, &v, err);
@@ -594,6 +596,8 @@ static int start_job(urun *r, fstore_txn *t, ferry_err *err, int *noop,
 		ujob_delete(t, old.n);
 		ujob_release(&old);
 	}
+	if (r->warnings.len && p.warnings.len)
+		fbuf_addc(&r->warnings, ',');
 	fbuf_add(&r->warnings, p.warnings.p, p.warnings.len);
 	r->job = p.job; /* take over the items and hops */
 	memset(&p.job, 0, sizeof p.job);
@@ -717,6 +721,91 @@ static void urun_release(urun *r)
 	fbuf_release(&r->warnings);
 }
 
+/* 1 if a new major upgrade would start (no job under way, MAJOR plan). */
+static int needs_snapshot(urun *r, ferry_err *err)
+{
+	fstore_txn *t;
+	uplan p;
+	ujob j;
+	int major = 0;
+	if (fdb_begin(r->db, 0, &t, err))
+		return 0;
+	if (ujob_load(t, &j) == 0) {
+		int live = job_active(&j);
+		ujob_release(&j);
+		if (live) {
+			fdb_abort(t);
+			return 0;
+		}
+	}
+	if (uplan_build(r->db, t, r->o, &p, NULL) == 0)
+		major = p.kind == FVERSION_MAJOR;
+	uplan_release(&p);
+	fdb_abort(t);
+	return major;
+}
+
+static int pick_repo(urun *r, char *out, size_t n, ferry_err *err)
+{
+	const char *want = r->o->snapshot_repo;
+	ferry_snaprepo_info *v;
+	size_t nv;
+	if (!want || !*want)
+		want = getenv("FERRY_SNAPSHOT_REPO");
+	if (want && *want) {
+		snprintf(out, n, "%s", want);
+		return 0;
+	}
+	int rc = ferry_snaprepo_list(r->db, &v, &nv, err);
+	if (rc)
+		return rc;
+	out[0] = 0;
+	if (nv == 1)
+		snprintf(out, n, "%s", v[0].name);
+	ferry_free(v);
+	if (nv > 1)
+		return ferry_err_set(err, FERRY_EINVAL, "%zu snapshot repositories "
+			"are registered: choose the one for the pre-upgrade snapshot "
+			"with --snapshot-repo (or FERRY_SNAPSHOT_REPO)", nv);
+	return 0;
+}
+
+/* The snapshot before a major upgrade: the whole deployment, so the old
+ * version can always be restored, whatever the upgrade does. */
+static int pre_snapshot(urun *r, ferry_err *err)
+{
+	char repo[FERRY_PART_MAX + 1 + 4096], name[FERRY_SNAPSHOT_NAME_MAX + 1];
+	fstore_txn *t;
+	fcat_settings s;
+	int rc = pick_repo(r, repo, sizeof repo, err);
+	if (rc)
+		return rc;
+	if (!repo[0]) {
+		fbuf_addf(&r->warnings, "%s\"no snapshot repository is registered: "
+			  "upgraded without a snapshot\"", r->warnings.len ? "," : "");
+		return 0;
+	}
+	if ((rc = fdb_begin(r->db, 0, &t, err)))
+		return rc;
+	rc = fcat_settings_get(t, &s, err);
+	fdb_abort(t);
+	if (rc)
+		return rc;
+	snprintf(name, sizeof name, "pre-upgrade-%s-to-%s-%lld", s.release,
+		 r->o->to, (long long)(fcat_now_ms() / 1000));
+	for (char *c = name; *c; c++)
+		if (!(*c >= 'a' && *c <= 'z') && !(*c >= '0' && *c <= '9') &&
+		    *c != '.' && *c != '-')
+			*c = '-';
+	r->step = "snapshot";
+	urun_report(r, (size_t)-1, 0);
+	if ((rc = ferry_snapshot_create(r->db, repo, name, NULL, NULL, NULL, NULL,
+					NULL, err)))
+		return rc;
+	snprintf(r->snapshot, sizeof r->snapshot, "%s/%s", repo, name);
+	return 0;
+}
+
 static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,
 		     ferry_err *err)
 {
@@ -736,7 +825,16 @@ static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,
 		 (unsigned long long)(now_s() * 1e6));
 	if (!(r.a = json_arena_new()))
 		return ferry_err_set(err, FERRY_ENOMEM, NULL);
-	int rc = begin(&r, resume, err, &noop, &minor);
+	int rc = 0;
+	if (!resume && needs_snapshot(&r, err)) {
+		if (o->no_snapshot)
+			fbuf_addf(&r.warnings, "\"upgraded without a snapshot "
+				  "(--no-snapshot)\"");
+		else
+			rc = pre_snapshot(&r, err);
+	}
+	if (!rc)
+		rc = begin(&r, resume, err, &noop, &minor);
 	if (!rc && minor)
 		rc = ferry_release_record(db, o->to, err);
 	if (!rc && !noop && !minor && !(rc = run_steps(&r, err)))

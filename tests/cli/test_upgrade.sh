@@ -494,8 +494,8 @@ printf '\n \n\t\n' >>"$TMP/mig-ws/0.7.2_to_0.8.0.json"
 run "$FERRY" upgrade plan --to 0.8.1 --migrations "$TMP/mig-ws"
 same "trailing blanks and CRLF are not a change" "$rc" 0
 
-check "seq: delete 0.7.1" $T "$FERRY" indices delete --version 0.7.1
-check "seq: delete 0.7.2" $T "$FERRY" indices delete --version 0.7.2
+check "seq: delete 0.7.1" $T "$FERRY" indices delete --version 0.7.1 --force
+check "seq: delete 0.7.2" $T "$FERRY" indices delete --version 0.7.2 --force
 run "$FERRY" upgrade plan --to 0.8.1 --index-budget 20
 same "seq: budget met after deleting old versions" "$rc" 0
 check "seq: run 0.8.1" $T "$FERRY" upgrade run --to 0.8.1 --quiet
@@ -614,7 +614,7 @@ same "upgrade again after rollback, over the rolled-back set: exit 0" "$rc" 0
 same "upgrade again after rollback, over the rolled-back set: rebuilt" "$(hashes 0.8.1)" "$(cat "$TMP/ref.hashes")"
 use one
 rm -rf "$TMP/one-rb"
-run "$FERRY" indices delete --version 0.8.1
+run "$FERRY" indices delete --version 0.8.1 --force
 same "delete the rolled-back version: exit 0" "$rc" 0
 same "delete the rolled-back version: only 0.7.1 left" "$($FERRY index list --json | jq -r '[.[].version] | unique | join(",")')" 0.7.1
 run $T "$FERRY" upgrade run --to 0.8.1 --quiet
@@ -636,7 +636,11 @@ same "delete --dry-run: nothing deleted" "$(listing)" "$list1"
 run "$FERRY" indices delete --version 0.7.1 --dry-run --json
 same "delete --dry-run --json" "$(jq -c '[.dry_run, (.indices | length), .docs]' <<<"$out")" "[true,6,$TOTAL]"
 same "delete --dry-run: still nothing deleted" "$(listing)" "$list1"
-run $T "$FERRY" indices delete --version 0.7.1
+run "$FERRY" indices delete --version 0.7.1
+same "delete 0.7.1 that no snapshot holds: refused (1)" "$rc" 1
+has "delete without a snapshot: says how" "$err" "ferry snapshot create REPO --indices 'v0_7_1.*'"
+same "delete without a snapshot: nothing deleted" "$(listing)" "$list1"
+run $T "$FERRY" indices delete --version 0.7.1 --force
 same "delete 0.7.1: exit 0" "$rc" 0
 has "delete 0.7.1: says what" "$out" "deleted 6 indices of version 0.7.1"
 same "delete 0.7.1: index list no longer shows it" "$($FERRY index list --json | jq '[.[] | select(.version == "0.7.1")] | length')" 0
