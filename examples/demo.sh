@@ -55,6 +55,10 @@ step "export: first 3 profiles of acme in id order"
 ("$FERRY" export acme.profile --quiet || true) | head -3 | cut -c1-160
 
 export FERRY_MIGRATIONS=$PWD/examples/cdp/migrations
+step "a snapshot repository: every major upgrade takes a snapshot first"
+mkdir -p "$work/backups"
+"$FERRY" snapshot repo add backups "$work/backups"
+
 step "upgrade plan: 0.7.1 -> 0.8.1 is three hops, composed into one pass per index"
 "$FERRY" upgrade plan --to 0.8.1
 
@@ -79,6 +83,12 @@ step "roll back (first it says what would be lost), then upgrade again"
 "$FERRY" versions
 "$FERRY" upgrade run --to 0.8.1 --quiet
 "$FERRY" upgrade status
+
+step "the pre-upgrade snapshots (the second shares every chunk of the unchanged 0.7.1 set with the first)"
+"$FERRY" snapshot list backups
+"$FERRY" snapshot policy put nightly --schedule '0 30 1 * * ?' --repo backups \
+  --name '<nightly-{now/d}>' --expire-after 30d --min-count 3 --max-count 30
+"$FERRY" snapshot policy run nightly
 
 step "delete the old version (the active one is refused)"
 "$FERRY" indices delete --version 0.8.1 || true
