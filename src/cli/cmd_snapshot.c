@@ -343,20 +343,7 @@ static int snap_list(int argc, char **argv)
 	return 0;
 }
 
-static long long jn(const json_value *o, const char *k)
-{
-	const json_value *v = json_get(o, k, strlen(k));
-	int64_t x = 0;
-	if (v && v->type == JSON_NUMBER)
-		json_number_int64(v, &x);
-	return (long long)x;
-}
 
-static const char *js(const json_value *o, const char *k)
-{
-	const json_value *v = json_get(o, k, strlen(k));
-	return v && v->type == JSON_STRING ? v->u.str.s : "";
-}
 
 static void print_manifest(const json_value *m)
 {
@@ -364,23 +351,23 @@ static void print_manifest(const json_value *m)
 	const json_value *cat = json_get(m, "catalog", 7);
 	const json_value *st = json_get(m, "stats", 5);
 	char w[32], c[32], b[32];
-	printf("snapshot %s  (format %lld, ferry %s)\n", js(m, "name"),
-	       jn(m, "format"), js(m, "ferry"));
+	printf("snapshot %s  (format %lld, ferry %s)\n", json_str_member(m, "name", ""),
+	       (long long)json_int_member(m, "format", 0), json_str_member(m, "ferry", ""));
 	printf("  taken %s UTC in %.2fs, release %s, indices '%s'\n",
-	       when(jn(m, "started_ms"), w), (double)jn(st, "took_ms") / 1000,
-	       js(json_get(cat, "settings", 8), "release"), js(m, "pattern"));
+	       when((long long)json_int_member(m, "started_ms", 0), w), (double)(long long)json_int_member(st, "took_ms", 0) / 1000,
+	       json_str_member(json_get(cat, "settings", 8), "release", ""), json_str_member(m, "pattern", ""));
 	printf("  %lld chunks, %s stored; %lld new chunks, %s new\n",
-	       jn(st, "chunks"), cli_bytes((uint64_t)jn(st, "stored"), b),
-	       jn(st, "new_chunks"), cli_bytes((uint64_t)jn(st, "new_bytes"), c));
+	       (long long)json_int_member(st, "chunks", 0), cli_bytes((uint64_t)(long long)json_int_member(st, "stored", 0), b),
+	       (long long)json_int_member(st, "new_chunks", 0), cli_bytes((uint64_t)(long long)json_int_member(st, "new_bytes", 0), c));
 	printf("\n  %-34s %-24s %12s %10s %s\n", "INDEX", "ALIAS", "DOCS", "SEQ",
 	       "PARTS");
 	for (size_t i = 0; ix && i < ix->u.arr.n; i++) {
 		const json_value *x = ix->u.arr.v[i];
 		const json_value *parts = json_get(x, "parts", 5);
 		size_t np = parts && parts->type == JSON_ARRAY ? parts->u.arr.n : 0;
-		printf("  %-34s %-24s %12s %10lld base", js(x, "name"),
-		       *js(x, "alias") ? js(x, "alias") : "-",
-		       cli_count((uint64_t)jn(x, "docs"), c), jn(x, "seq"));
+		printf("  %-34s %-24s %12s %10lld base", json_str_member(x, "name", ""),
+		       *json_str_member(x, "alias", "") ? json_str_member(x, "alias", "") : "-",
+		       cli_count((uint64_t)(long long)json_int_member(x, "docs", 0), c), (long long)json_int_member(x, "seq", 0));
 		if (np > 1)
 			printf(" + %zu delta%s", np - 1, np > 2 ? "s" : "");
 		putchar('\n');
@@ -484,10 +471,10 @@ static int snap_verify(int argc, char **argv)
 		char b[32];
 		if (ar && json_parse(ar, report, strlen(report), &root, NULL) == 0)
 			printf("verified %lld snapshot%s: %lld chunks, %s: all "
-			       "intact\n", jn(root, "snapshots"),
-			       jn(root, "snapshots") == 1 ? "" : "s",
-			       jn(root, "chunks"),
-			       cli_bytes((uint64_t)jn(root, "bytes"), b));
+			       "intact\n", (long long)json_int_member(root, "snapshots", 0),
+			       (long long)json_int_member(root, "snapshots", 0) == 1 ? "" : "s",
+			       (long long)json_int_member(root, "chunks", 0),
+			       cli_bytes((uint64_t)(long long)json_int_member(root, "bytes", 0), b));
 		json_arena_free(ar);
 	}
 	ferry_free(report);
@@ -507,19 +494,19 @@ static void print_restore(const char *report)
 	const json_value *dmg = json_get(root, "damaged", 7);
 	printf("restored %zu ind%s (%s documents) from snapshot %s in %.2fs\n",
 	       ix ? ix->u.arr.n : 0, ix && ix->u.arr.n == 1 ? "ex" : "ices",
-	       cli_count((uint64_t)jn(root, "docs"), c), js(root, "snapshot"),
-	       (double)jn(root, "took_ms") / 1000);
+	       cli_count((uint64_t)(long long)json_int_member(root, "docs", 0), c), json_str_member(root, "snapshot", ""),
+	       (double)(long long)json_int_member(root, "took_ms", 0) / 1000);
 	for (size_t i = 0; ix && i < ix->u.arr.n; i++) {
 		const json_value *x = ix->u.arr.v[i];
-		if (strcmp(js(x, "source"), js(x, "target")))
-			printf("  %s -> %s\n", js(x, "source"), js(x, "target"));
+		if (strcmp(json_str_member(x, "source", ""), json_str_member(x, "target", "")))
+			printf("  %s -> %s\n", json_str_member(x, "source", ""), json_str_member(x, "target", ""));
 		else
-			printf("  %s\n", js(x, "target"));
+			printf("  %s\n", json_str_member(x, "target", ""));
 	}
 	for (size_t i = 0; dmg && i < dmg->u.arr.n; i++) {
 		const json_value *d = dmg->u.arr.v[i];
 		fprintf(stderr, "ferry: warning: left out %lld records of %s: %s\n",
-			jn(d, "records"), js(d, "index"), js(d, "problem"));
+			(long long)json_int_member(d, "records", 0), json_str_member(d, "index", ""), json_str_member(d, "problem", ""));
 	}
 	json_arena_free(ar);
 }

@@ -100,20 +100,7 @@ static int parse_opts(int argc, char **argv, up_args *a)
 
 /* ---- plan, rendered for people ---- */
 
-static const char *js(const json_value *o, const char *k)
-{
-	const json_value *v = json_get(o, k, strlen(k));
-	return v && v->type == JSON_STRING ? v->u.str.s : "";
-}
 
-static long long jn(const json_value *o, const char *k)
-{
-	const json_value *v = json_get(o, k, strlen(k));
-	int64_t x = 0;
-	if (v && v->type == JSON_NUMBER)
-		json_number_int64(v, &x);
-	return (long long)x;
-}
 
 static void print_plan(const json_value *p)
 {
@@ -122,19 +109,19 @@ static void print_plan(const json_value *p)
 	const json_value *ix = json_get(p, "indices", 7);
 	const json_value *b = json_get(p, "budget", 6);
 	printf("upgrade %s (data %s) -> %s (data %s): %s upgrade\n",
-	       js(from, "release"), js(from, "data_version"), js(to, "release"),
-	       js(to, "data_version"), js(p, "kind"));
-	if (!strcmp(js(p, "kind"), "minor"))
+	       json_str_member(from, "release", ""), json_str_member(from, "data_version", ""), json_str_member(to, "release", ""),
+	       json_str_member(to, "data_version", ""), json_str_member(p, "kind", ""));
+	if (!strcmp(json_str_member(p, "kind", ""), "minor"))
 		printf("same data version: the release is recorded, no data "
 		       "moves\n");
-	if (!strcmp(js(p, "kind"), "same"))
+	if (!strcmp(json_str_member(p, "kind", ""), "same"))
 		printf("nothing to do: already at this release\n");
 	for (size_t i = 0; hops && i < hops->u.arr.n; i++) {
 		const json_value *h = hops->u.arr.v[i];
-		printf("  hop %s -> %s  %s  sha256 %.12s\n", js(h, "from"),
-		       js(h, "to"), js(h, "file"), js(h, "checksum"));
-		if (*js(h, "description"))
-			printf("      %s\n", js(h, "description"));
+		printf("  hop %s -> %s  %s  sha256 %.12s\n", json_str_member(h, "from", ""),
+		       json_str_member(h, "to", ""), json_str_member(h, "file", ""), json_str_member(h, "checksum", ""));
+		if (*json_str_member(h, "description", ""))
+			printf("      %s\n", json_str_member(h, "description", ""));
 	}
 	if (ix && ix->u.arr.n) {
 		char cnt[32];
@@ -142,16 +129,16 @@ static void print_plan(const json_value *p)
 		       "TARGET", "ACTION", "OPS", "DOCS");
 		for (size_t i = 0; i < ix->u.arr.n; i++) {
 			const json_value *it = ix->u.arr.v[i];
-			printf("  %-10s %-30s %-30s %-9s %4lld %12s\n", js(it, "tenant"),
-			       *js(it, "source") ? js(it, "source") : "-",
-			       *js(it, "target") ? js(it, "target") : "-",
-			       js(it, "action"), jn(it, "ops"),
-			       cli_count((uint64_t)jn(it, "docs"), cnt));
+			printf("  %-10s %-30s %-30s %-9s %4lld %12s\n", json_str_member(it, "tenant", ""),
+			       *json_str_member(it, "source", "") ? json_str_member(it, "source", "") : "-",
+			       *json_str_member(it, "target", "") ? json_str_member(it, "target", "") : "-",
+			       json_str_member(it, "action", ""), (long long)json_int_member(it, "ops", 0),
+			       cli_count((uint64_t)(long long)json_int_member(it, "docs", 0), cnt));
 		}
 		printf("\n  %lld documents, estimated %lld s; indices after the "
-		       "upgrade: %lld of a budget of %lld\n", jn(p, "docs"),
-		       jn(p, "estimated_seconds") + 1, jn(b, "after"),
-		       jn(b, "limit"));
+		       "upgrade: %lld of a budget of %lld\n", (long long)json_int_member(p, "docs", 0),
+		       (long long)json_int_member(p, "estimated_seconds", 0) + 1, (long long)json_int_member(b, "after", 0),
+		       (long long)json_int_member(b, "limit", 0));
 	}
 	const json_value *w = json_get(p, "warnings", 8);
 	for (size_t i = 0; w && i < w->u.arr.n; i++)
@@ -261,19 +248,19 @@ static int upgrade_status(ferry_db *db, up_args *a)
 		return 0;
 	}
 	if (!json_parse(ar, s, strlen(s), &root, &je)) {
-		if (!*js(root, "state")) {
+		if (!*json_str_member(root, "state", "")) {
 			printf("no upgrade has run in this data directory\n");
 		} else {
-			printf("upgrade %s -> %s (release %s): %s\n", js(root, "from"),
-			       js(root, "to"), js(root, "to_release"), js(root, "state"));
-			if (*js(root, "error"))
-				printf("error: %s\n", js(root, "error"));
+			printf("upgrade %s -> %s (release %s): %s\n", json_str_member(root, "from", ""),
+			       json_str_member(root, "to", ""), json_str_member(root, "to_release", ""), json_str_member(root, "state", ""));
+			if (*json_str_member(root, "error", ""))
+				printf("error: %s\n", json_str_member(root, "error", ""));
 			items = json_get(root, "items", 5);
 			for (size_t i = 0; items && i < items->u.arr.n; i++) {
 				const json_value *it = items->u.arr.v[i];
 				printf("  %-8s %-30s -> %-30s %-8s %lld/%lld docs\n",
-				       js(it, "tenant"), js(it, "src"), js(it, "dst"),
-				       js(it, "phase"), jn(it, "copied"), jn(it, "total"));
+				       json_str_member(it, "tenant", ""), json_str_member(it, "src", ""), json_str_member(it, "dst", ""),
+				       json_str_member(it, "phase", ""), (long long)json_int_member(it, "copied", 0), (long long)json_int_member(it, "total", 0));
 			}
 		}
 	}
@@ -422,7 +409,7 @@ int cmd_indices(int argc, char **argv)
 		    (list = json_get(root, "indices", 7))) {
 			printf("%s %zu indices of version %s (%lld documents):\n",
 			       dry ? "would delete" : "deleted", list->u.arr.n, version,
-			       jn(root, "docs"));
+			       (long long)json_int_member(root, "docs", 0));
 			for (size_t i = 0; i < list->u.arr.n; i++)
 				printf("  %s\n", list->u.arr.v[i]->u.str.s);
 		}

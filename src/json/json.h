@@ -134,6 +134,12 @@ int json_write(const json_value *v, fbuf *out);
 
 /* The value of member `key` (klen bytes), or NULL if `obj` is not an
  * object or has no such member. Linear in the number of members. */
+/* Reading records: the string member `k` of object `o` (NUL-terminated)
+ * or `dflt`; the integer member `k` or `dflt`. `o` may be NULL. */
+const char *json_str_member(const json_value *o, const char *k,
+			    const char *dflt);
+int64_t json_int_member(const json_value *o, const char *k, int64_t dflt);
+
 json_value *json_get(const json_value *obj, const char *key, size_t klen);
 
 /* Dotted paths: "a.b.c" names obj["a"]["b"]["c"]. A backslash makes the

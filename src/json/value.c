@@ -226,3 +226,19 @@ int json_equal(const json_value *a, const json_value *b)
 		return 1;
 	}
 }
+
+const char *json_str_member(const json_value *o, const char *k,
+			    const char *dflt)
+{
+	const json_value *v = o ? json_get(o, k, strlen(k)) : NULL;
+	return v && v->type == JSON_STRING ? v->u.str.s : dflt;
+}
+
+int64_t json_int_member(const json_value *o, const char *k, int64_t dflt)
+{
+	const json_value *v = o ? json_get(o, k, strlen(k)) : NULL;
+	int64_t x;
+	if (!v || v->type != JSON_NUMBER || json_number_int64(v, &x))
+		return dflt;
+	return x;
+}

@@ -35,20 +35,7 @@ typedef struct slm_state {
 	int64_t *at;
 } slm_state;
 
-static const char *jstr(const json_value *o, const char *k)
-{
-	const json_value *v = o ? json_get(o, k, strlen(k)) : NULL;
-	return v && v->type == JSON_STRING ? v->u.str.s : NULL;
-}
 
-static int64_t jint(const json_value *o, const char *k, int64_t dflt)
-{
-	const json_value *v = o ? json_get(o, k, strlen(k)) : NULL;
-	int64_t x;
-	if (!v || v->type != JSON_NUMBER || json_number_int64(v, &x))
-		return dflt;
-	return x;
-}
 
 /* Reads and checks an ES-shaped policy body into p. */
 static int slm_parse(const char *id, const char *body, size_t len, slm *p,
@@ -69,9 +56,9 @@ static int slm_parse(const char *id, const char *body, size_t len, slm *p,
 		rc = FERRY_EJSON;
 		goto out;
 	}
-	const char *s = jstr(root, "schedule"), *n = jstr(root, "name"),
-		   *r = jstr(root, "repository"),
-		   *ix = jstr(json_get(root, "config", 6), "indices");
+	const char *s = json_str_member(root, "schedule", NULL), *n = json_str_member(root, "name", NULL),
+		   *r = json_str_member(root, "repository", NULL),
+		   *ix = json_str_member(json_get(root, "config", 6), "indices", NULL);
 	if (!s || !n || !r) {
 		ferry_err_set(err, rc, "policy '%s' needs schedule, name and "
 			      "repository", id);
@@ -85,10 +72,10 @@ static int slm_parse(const char *id, const char *body, size_t len, slm *p,
 	    (rc = fslm_name_expand(n, fcat_now_ms(), tmp, sizeof tmp, err)))
 		goto out;
 	ret = json_get(root, "retention", 9);
-	const char *exp = jstr(ret, "expire_after");
+	const char *exp = json_str_member(ret, "expire_after", NULL);
 	if (exp && (rc = fslm_duration_ms(exp, &p->ret.expire_after_ms, err)))
 		goto out;
-	int64_t minc = jint(ret, "min_count", 0), maxc = jint(ret, "max_count", 0);
+	int64_t minc = json_int_member(ret, "min_count", 0), maxc = json_int_member(ret, "max_count", 0);
 	if (minc < 0 || maxc < 0 || minc > 100000 || maxc > 100000) {
 		rc = ferry_err_set(err, FERRY_EINVAL, "retention counts must be 0 "
 				   "to 100000");
@@ -142,19 +129,19 @@ static int state_load(fstore_txn *t, const char *id, slm_state *s)
 		return FERRY_ENOMEM;
 	int rc = 0;
 	if (!json_parse(a, v, n, &root, &je) && root->type == JSON_OBJECT) {
-		s->next_ms = jint(root, "next_ms", 0);
-		s->last_ok_ms = jint(root, "last_ok_ms", 0);
-		s->last_fail_ms = jint(root, "last_fail_ms", 0);
+		s->next_ms = json_int_member(root, "next_ms", 0);
+		s->last_ok_ms = json_int_member(root, "last_ok_ms", 0);
+		s->last_fail_ms = json_int_member(root, "last_fail_ms", 0);
 		snprintf(s->last_ok, sizeof s->last_ok, "%s",
-			 jstr(root, "last_ok") ? jstr(root, "last_ok") : "");
+			 json_str_member(root, "last_ok", NULL) ? json_str_member(root, "last_ok", NULL) : "");
 		snprintf(s->last_fail, sizeof s->last_fail, "%s",
-			 jstr(root, "last_fail") ? jstr(root, "last_fail") : "");
+			 json_str_member(root, "last_fail", NULL) ? json_str_member(root, "last_fail", NULL) : "");
 		tk = json_get(root, "taken", 5);
 		for (size_t i = 0; !rc && tk && tk->type == JSON_ARRAY &&
 				   i < tk->u.arr.n; i++) {
-			const char *nm = jstr(tk->u.arr.v[i], "name");
+			const char *nm = json_str_member(tk->u.arr.v[i], "name", NULL);
 			if (nm)
-				rc = state_push(s, nm, jint(tk->u.arr.v[i], "at", 0));
+				rc = state_push(s, nm, json_int_member(tk->u.arr.v[i], "at", 0));
 		}
 	}
 	json_arena_free(a);
