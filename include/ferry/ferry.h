@@ -205,6 +205,8 @@ typedef struct ferry_write_result {
 	char id[FERRY_ID_MAX + 1]; /* the id (generated if none was given) */
 	uint64_t seq;              /* the write's sequence number */
 	int created;               /* 1 new document, 0 replaced / deleted */
+	int noop;                  /* 1: identical to the stored document:
+				      nothing written, seq is the old one */
 } ferry_write_result;
 
 /* Puts one document. `id` NULL (or idlen 0) generates a sortable

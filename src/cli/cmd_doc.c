@@ -73,7 +73,8 @@ static int doc_put(ferry_db *db, const doc_args *a)
 	printf(",\"_id\":");
 	cli_json_str(stdout, res.id);
 	printf(",\"_seq_no\":%llu,\"result\":\"%s\"}\n",
-	       (unsigned long long)res.seq, res.created ? "created" : "updated");
+	       (unsigned long long)res.seq, res.created ? "created" :
+	       res.noop ? "noop" : "updated");
 	return 0;
 }
 

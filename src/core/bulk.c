@@ -313,7 +313,8 @@ int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
 		memcpy(res->id, b->data.p + o->id_off, n);
 		res->id[n] = 0;
 		res->seq = o->seq;
-		res->created = o->created;
+		res->created = o->created == 1;
+		res->noop = o->created == FSTORE_NOOP;
 	}
 	return 0;
 }

@@ -38,7 +38,8 @@ static void fill_result(ferry_write_result *out, const char *id, size_t idlen,
 	memcpy(out->id, id, idlen);
 	out->id[idlen] = 0;
 	out->seq = seq;
-	out->created = created;
+	out->created = created == 1;
+	out->noop = created == FSTORE_NOOP;
 }
 
 static int write_one(ferry_db *db, const char *index, const char *id,

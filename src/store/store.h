@@ -59,6 +59,8 @@ typedef struct fstore_entry {
  * stops and is returned by the scan. */
 typedef int (*fstore_visit)(void *ctx, const fstore_entry *e);
 
+#define FSTORE_NOOP 2
+
 typedef struct fstore_ops {
 	const char *name;
 	int (*open)(const char *dir, unsigned flags, fstore **out,
@@ -97,7 +99,11 @@ typedef struct fstore_ops {
 	int (*purge_pending)(fstore_txn *t);
 
 	/* Documents. `op` is FERRY_OP_INDEX, _CREATE or _DELETE; `body` is
-	 * stored as given (the core validates it). Fills seq and created. */
+	 * stored as given (the core validates it). Fills seq and created:
+	 * 1 new, 0 replaced or deleted, FSTORE_NOOP if the body is identical
+	 * to the stored one (nothing written: the change log, and so
+	 * catch-up and incremental snapshots, do not see a re-import of
+	 * unchanged data). */
 	int (*doc_write)(fstore_txn *t, uint32_t ix, enum ferry_op op,
 			 const char *id, size_t idlen, const char *body,
 			 size_t body_len, uint64_t *seq, int *created,

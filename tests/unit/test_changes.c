@@ -709,6 +709,52 @@ static void test_reput_removes_tombstone(void **state)
 	assert_int_equal(t_info(t->db, "rp").docs, 1);
 }
 
+/* Putting a body identical to the stored one writes nothing: the seq
+ * stays, the change log does not grow (so a re-import of unchanged data
+ * costs catch-up and incremental snapshots nothing). A changed body, or a
+ * put after a delete, is a real write. */
+static void test_identical_put_is_noop(void **state)
+{
+	tdb *t = *state;
+	ferry_err err = {0, ""};
+	ferry_write_result r;
+	chglist l;
+	t_create(t->db, "np");
+	t_put(t->db, "np", "a", "{\"v\":1}");  /* 1 */
+	t_put(t->db, "np", "b", "{}");         /* 2 */
+	T_OK(ferry_doc_put(t->db, "np", "a", 1, "{\"v\":1}", 7, FERRY_OP_INDEX,
+			   &r, &err), &err);
+	assert_int_equal(r.noop, 1);
+	assert_int_equal(r.created, 0);
+	assert_int_equal(r.seq, 1);
+	T_CODE(read_changes(t->db, "np", 2, &l, &err), FERRY_EOF, &err);
+	assert_int_equal(l.n, 0);
+	chg_free(&l);
+	assert_int_equal(t_info(t->db, "np").seq, 2);
+	/* in a bulk too */
+	ferry_bulk *b;
+	assert_int_equal(ferry_bulk_new(t->db, &b), 0);
+	assert_int_equal(ferry_bulk_add(b, FERRY_OP_INDEX, "np", "b", 1, "{}",
+					2), 0);
+	T_OK(ferry_bulk_commit(b, &err), &err);
+	assert_int_equal(ferry_bulk_result(b, 0, &r, NULL), 0);
+	assert_int_equal(r.noop, 1);
+	ferry_bulk_free(b);
+	/* same length, other bytes: a write */
+	T_OK(ferry_doc_put(t->db, "np", "a", 1, "{\"v\":2}", 7, FERRY_OP_INDEX,
+			   &r, &err), &err);
+	assert_int_equal(r.noop, 0);
+	assert_int_equal(r.seq, 3);
+	/* after a delete the same body is a new document */
+	t_del(t->db, "np", "b");               /* 4 */
+	T_OK(ferry_doc_put(t->db, "np", "b", 1, "{}", 2, FERRY_OP_INDEX, &r,
+			   &err), &err);
+	assert_int_equal(r.noop, 0);
+	assert_int_equal(r.created, 1);
+	assert_int_equal(r.seq, 5);
+	assert_int_equal(t_info(t->db, "np").docs, 2);
+}
+
 /* A reader whose index is deleted under it says so. */
 static void test_reader_sees_index_delete(void **state)
 {
@@ -744,6 +790,7 @@ int main(void)
 		T(test_tombstone_bound_live_docs),
 		T(test_reput_removes_tombstone),
 		T(test_reader_sees_index_delete),
+		T(test_identical_put_is_noop),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -202,6 +202,18 @@ static int id_claim(flmdb_txn *t, uint32_t ix, const char *id, size_t idlen,
 	return FERRY_EEXISTS;
 }
 
+static int body_at(flmdb_txn *t, MDB_cursor *c, uint32_t ix, uint64_t seq,
+		   fstore_entry *out);
+
+/* 1 if the body stored at seq equals body. */
+static int same_body(flmdb_txn *t, uint32_t ix, uint64_t seq,
+		     const char *body, size_t blen)
+{
+	fstore_entry e;
+	return body_at(t, NULL, ix, seq, &e) == 0 && e.body_len == blen &&
+	       !memcmp(e.body, body, blen);
+}
+
 /* Index or create: the common case (a new id) costs one descent of the
  * id tree and an append to docs. */
 static int put_doc(flmdb_txn *t, flmdb_mslot *sl, enum ferry_op op,
@@ -220,6 +232,12 @@ static int put_doc(flmdb_txn *t, flmdb_mslot *sl, enum ferry_op op,
 			(int)idlen, id);
 	if (rc && !known)
 		goto fail;
+	if (known && !deleted && oldlen == blen && same_body(t, sl->ix, oldseq,
+							    body, blen)) {
+		*seq = oldseq;
+		*created = FSTORE_NOOP;
+		return 0;
+	}
 	if (known && (rc = unlink_old(t, sl, oldseq, oldlen, deleted)))
 		goto fail;
 	sl->m.next_seq++;
