@@ -46,7 +46,8 @@ typedef struct urun {
 	uint64_t throttled; /* docs counted for --throttle */
 	const char *step;
 	fbuf warnings;      /* the plan's warnings (JSON strings, no []) */
-	char snapshot[200]; /* "repo/name" taken before the upgrade, or "" */
+	char snapshot[4096 + FERRY_PART_MAX + FERRY_SNAPSHOT_NAME_MAX + 8];
+			    /* "repo/name" taken before the upgrade, or "" */
 } urun;
 
 int urun_report(urun *r, size_t item, uint64_t done);
