@@ -20,28 +20,14 @@ export LC_ALL=C
 trap 'rm -rf "$TMP"' EXIT
 
 T="timeout 300"
+. "$(dirname "$0")/upgrade_lib.sh"
 MIG=$ROOT/examples/cdp/migrations
 export FERRY_MIGRATIONS=$MIG
 NP=${UPG_DOCS:-8000}    # profiles and events per tenant; sessions: half
 NS=$((NP / 2))
 TOTAL=$((2 * (NP + NP + NS)))
 
-run() { out=$("$@" 2>"$TMP/.err"); rc=$?; err=$(cat "$TMP/.err"); }
-use() { export FERRY_DATA=$TMP/$1; }
-# fresh NAME: a copy of the 0.7.1 base data dir, made current
-fresh() { rm -rf "${TMP:?}/$1"; cp -a "$TMP/base" "$TMP/$1"; use "$1"; }
-# every index of data version $1 as "name docs sha256-of-export"
-hashes() {
-  $T "$FERRY" index list --json | jq -r --arg v "$1" \
-    '.[] | select(.version == $v) | "\(.index) \(.docs)"' |
-  while read -r ix n; do
-    echo "$ix $n $($T "$FERRY" export "$ix" --quiet | sha256sum | cut -c1-64)"
-  done
-}
 aliases() { $T "$FERRY" index list --json | jq -r '.[] | select(.alias != "") | "\(.alias)=\(.index)"'; }
-resolve() { $T "$FERRY" index list --json | jq -r --arg a "$1" '.[] | select(.alias == $a) | .index'; }
-listing() { $T "$FERRY" index list --json | jq -c 'map({index, alias, docs})'; }
-release() { $T "$FERRY" status --json | jq -r '"\(.release) \(.data_version)"'; }
 ustate() { $T "$FERRY" upgrade status --json | jq -r '.state // ""'; }
 vstate() { $T "$FERRY" versions --json | jq -r --arg v "$1" '.[] | select(.data_version == $v) | .state'; }
 # exit codes of refusals that are not usage errors (reported together)

@@ -20,6 +20,7 @@ cleanup() { [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 T="timeout 120"
+. "$(dirname "$0")/upgrade_lib.sh"
 export FERRY_MIGRATIONS=$ROOT/examples/cdp/migrations
 NP=${UPG_CRASH_DOCS:-4000} # profiles and events per tenant; sessions: half
 POINTS=${UPG_CRASH_POINTS:-28}
@@ -28,18 +29,6 @@ BATCH=500
 RANDOM=$SEED
 echo "# seed $SEED, $POINTS points, $NP profiles per tenant, batch $BATCH"
 
-run() { out=$("$@" 2>"$TMP/.err"); rc=$?; err=$(cat "$TMP/.err"); }
-use() { export FERRY_DATA=$TMP/$1; }
-hashes() {
-  $T "$FERRY" index list --json | jq -r --arg v "$1" \
-    '.[] | select(.version == $v) | "\(.index) \(.docs)"' |
-  while read -r ix n; do
-    echo "$ix $n $($T "$FERRY" export "$ix" --quiet | sha256sum | cut -c1-64)"
-  done
-}
-listing() { $T "$FERRY" index list --json | jq -c 'map({index, alias, docs})'; }
-resolve() { $T "$FERRY" index list --json | jq -r --arg a "$1" '.[] | select(.alias == $a) | .index'; }
-release() { $T "$FERRY" status --json | jq -r '"\(.release) \(.data_version)"'; }
 now_ms() { date +%s%3N; }
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 rnd() { echo $(((RANDOM * 32768 + RANDOM) % $1)); } # 0..$1-1

@@ -30,23 +30,11 @@ cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T
 trap cleanup EXIT
 
 T="timeout 120"
+. "$(dirname "$0")/upgrade_lib.sh"
 export FERRY_MIGRATIONS=$ROOT/examples/cdp/migrations
 NP=${UPG_LIVE_DOCS:-6000} # profiles and events per tenant; sessions: half
 TOTAL=$((2 * (NP + NP + NP / 2)))
 
-run() { out=$("$@" 2>"$TMP/.err"); rc=$?; err=$(cat "$TMP/.err"); }
-use() { export FERRY_DATA=$TMP/$1; }
-fresh() { rm -rf "${TMP:?}/$1"; cp -a "$TMP/base" "$TMP/$1"; use "$1"; }
-hashes() {
-  $T "$FERRY" index list --json | jq -r --arg v "$1" \
-    '.[] | select(.version == $v) | "\(.index) \(.docs)"' |
-  while read -r ix n; do
-    echo "$ix $n $($T "$FERRY" export "$ix" --quiet | sha256sum | cut -c1-64)"
-  done
-}
-listing() { $T "$FERRY" index list --json | jq -c 'map({index, alias, docs})'; }
-resolve() { $T "$FERRY" index list --json | jq -r --arg a "$1" '.[] | select(.alias == $a) | .index'; }
-release() { $T "$FERRY" status --json | jq -r '"\(.release) \(.data_version)"'; }
 ustatus() { $T "$FERRY" upgrade status --json; }
 now_ms() { date +%s%3N; }
 # wait_for SECONDS CONDITION...: polls until CONDITION succeeds

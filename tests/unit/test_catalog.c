@@ -18,20 +18,7 @@
 
 static int setup(void **state)
 {
-	tdb *t = calloc(1, sizeof *t);
-	if (!t)
-		return -1;
-	t_setup(t, "catalog", "0.1.0");
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tdb *t = *state;
-	t_teardown(t);
-	free(t);
-	return 0;
+	return t_state_setup(state, "catalog");
 }
 
 /* The physical name `name` resolves to, or "" with *rc set. */
@@ -765,7 +752,7 @@ static void test_db_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, t_state_teardown)
 		T(test_alias_update_atomic),
 		T(test_alias_names),
 		T(test_alias_resolve),

@@ -21,20 +21,7 @@
 
 static int setup(void **state)
 {
-	tdb *t = calloc(1, sizeof *t);
-	if (!t)
-		return -1;
-	t_setup(t, "changes", "0.1.0");
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tdb *t = *state;
-	t_teardown(t);
-	free(t);
-	return 0;
+	return t_state_setup(state, "changes");
 }
 
 static uint64_t rnd_next(uint64_t *s)
@@ -781,7 +768,7 @@ static void test_reader_sees_index_delete(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, t_state_teardown)
 		T(test_changes_latest_once),
 		T(test_changes_since_model),
 		T(test_changes_upto_snapshot),

@@ -28,20 +28,7 @@
 
 static int setup(void **state)
 {
-	tdb *t = calloc(1, sizeof *t);
-	if (!t)
-		return -1;
-	t_setup(t, "engine", "0.1.0");
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tdb *t = *state;
-	t_teardown(t);
-	free(t);
-	return 0;
+	return t_state_setup(state, "engine");
 }
 
 static uint64_t rnd_next(uint64_t *s)
@@ -1951,7 +1938,7 @@ static void test_rdonly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, t_state_teardown)
 		T(test_open_init_close),
 		T(test_ops_before_init),
 		T(test_put_get_delete),

@@ -115,6 +115,28 @@ static inline void t_teardown(tdb *t)
 	t->dir[0] = 0;
 }
 
+/* cmocka group fixtures: a fresh initialised data dir (release 0.1.0)
+ * per test, removed afterwards. A suite defines its tag with
+ *     static int setup(void **s) { return t_state_setup(s, "engine"); }
+ */
+static inline int t_state_setup(void **state, const char *tag)
+{
+	tdb *t = calloc(1, sizeof *t);
+	if (!t)
+		return -1;
+	t_setup(t, tag, "0.1.0");
+	*state = t;
+	return 0;
+}
+
+static inline int t_state_teardown(void **state)
+{
+	tdb *t = *state;
+	t_teardown(t);
+	free(t);
+	return 0;
+}
+
 /* Puts body under id (NUL-terminated) in index, op INDEX; returns seq. */
 static inline uint64_t t_put(ferry_db *db, const char *index, const char *id,
 			     const char *body)
