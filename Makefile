@@ -32,17 +32,23 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) \
               -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS  := $(PKG_LIBS) -pthread -lm
 
-MODULES ?= src/core src/json src/store src/store/lmdb src/migrate src/snapshot
+MODULES ?= src/core src/json src/store src/store/lmdb src/migrate src/snapshot src/search
 LIB_SRC := $(wildcard $(addsuffix /*.c,$(MODULES)))
 CLI_SRC := $(wildcard src/cli/*.c)
+SRV_SRC := $(wildcard src/server/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+SRV_OBJ := $(SRV_SRC:%.c=$(B)/%.o) $(B)/gen/web_assets.o
+SRV_PKGS := libmicrohttpd
+SRV_CFLAGS := $(shell pkg-config --cflags $(SRV_PKGS) 2>/dev/null)
+SRV_LIBS := $(shell pkg-config --libs $(SRV_PKGS) 2>/dev/null)
+WEB_FILES := $(sort $(wildcard src/server/web/*.html src/server/web/*.js src/server/web/*.css))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS   := $(B)/cdp-gen
 
 .PHONY: all test demo bench fuzz clean deps check-deps
-all: $(B)/libferry.a $(B)/ferry $(TOOLS)
+all: $(B)/libferry.a $(B)/ferry $(B)/ferryd $(TOOLS)
 
 deps:
 	@scripts/deps test
@@ -57,6 +63,26 @@ $(B)/libferry.a: $(LIB_OBJ)
 
 $(B)/ferry: $(CLI_OBJ) $(B)/libferry.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/src/server/%.o: src/server/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SRV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/ferryd: $(SRV_OBJ) $(B)/libferry.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(SRV_LIBS) $(LDLIBS)
+
+# The web page is embedded in ferryd: tools/embed.c turns the files of
+# src/server/web/ into one C array each (no xxd on a bare Debian).
+$(B)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+$(B)/gen/web_assets.c: $(B)/embed $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	$(B)/embed $@ $(WEB_FILES)
+
+$(B)/gen/web_assets.o: $(B)/gen/web_assets.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(B)/cdp-gen: examples/cdp/gen.c
 	@mkdir -p $(dir $@)
@@ -92,4 +118,4 @@ fuzz: deps
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SRV_OBJ:.o=.d)

@@ -222,6 +222,15 @@ int ferry_doc_get(ferry_db *db, const char *index, const char *id,
 		  size_t idlen, char **body, size_t *body_len, uint64_t *seq,
 		  ferry_err *err);
 
+/* ferry_doc_get() that also names the physical index `index` resolves
+ * to (`physical` may be NULL). Unlike other out-params, `physical` is set
+ * as soon as the index is found, so after FERRY_ENOTFOUND a non-empty
+ * `physical` means the index exists and the document does not; callers
+ * set physical[0] = 0 first. */
+int ferry_doc_fetch(ferry_db *db, const char *index, const char *id,
+		    size_t idlen, char **body, size_t *body_len, uint64_t *seq,
+		    char physical[FERRY_NAME_MAX + 1], ferry_err *err);
+
 /* Deletes a document; FERRY_ENOTFOUND if absent. */
 int ferry_doc_delete(ferry_db *db, const char *index, const char *id,
 		     size_t idlen, ferry_write_result *out, ferry_err *err);
@@ -361,6 +370,20 @@ typedef struct ferry_upgrade_opts {
  * deletion would make room) come with a message. */
 int ferry_upgrade_plan(ferry_db *db, const ferry_upgrade_opts *opts,
 		       char **plan_json, ferry_err *err);
+
+/* Lists what the migrations directory `dir` (NULL or "": $FERRY_MIGRATIONS,
+ * else ./migrations) offers, as JSON (free with ferry_free):
+ * {"dir":..,"active":..,"hops":[{"from","to","file","checksum",
+ *  "description","breaking":[..]}],"targets":[..]}. Hops are in the
+ * order of their from, then to, versions; "file" is the file name. With
+ * `db` (may be NULL), "active" is its active data version and "targets"
+ * the data versions that ferry_upgrade_plan can reach from it through a
+ * chain of hops, oldest first; without, "active" is null and "targets"
+ * empty. A directory that does not load fails as planning would: the
+ * code and message of the loader (FERRY_ENOTFOUND for a missing
+ * directory, "file:line:col: ..." for a bad file). */
+int ferry_migration_list(ferry_db *db, const char *dir, char **json,
+			 ferry_err *err);
 
 /* Runs (or, if one is under way for the same target, resumes) the
  * upgrade: snapshot, prepare, copy, catch-up, cutover, verify. The

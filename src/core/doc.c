@@ -100,6 +100,14 @@ int ferry_doc_get(ferry_db *db, const char *index, const char *id,
 		  size_t idlen, char **body, size_t *body_len, uint64_t *seq,
 		  ferry_err *err)
 {
+	return ferry_doc_fetch(db, index, id, idlen, body, body_len, seq, NULL,
+			       err);
+}
+
+int ferry_doc_fetch(ferry_db *db, const char *index, const char *id,
+		    size_t idlen, char **body, size_t *body_len, uint64_t *seq,
+		    char physical[FERRY_NAME_MAX + 1], ferry_err *err)
+{
 	fstore_txn *t;
 	fcat_index ix;
 	fstore_entry e;
@@ -108,6 +116,8 @@ int ferry_doc_get(ferry_db *db, const char *index, const char *id,
 		return rc;
 	if ((rc = fcat_resolve(t, index, &ix, &via, err)))
 		goto out;
+	if (physical)
+		snprintf(physical, FERRY_NAME_MAX + 1, "%s", ix.name);
 	rc = db->ops->doc_get(t, ix.ix, id, idlen, &e);
 	if (rc == FERRY_ENOTFOUND) {
 		ferry_err_set(err, rc, "document '%.*s' not found in '%s'",

@@ -1,0 +1,68 @@
+# tests/server/lib.sh - helpers for black-box tests of a real ferryd on
+# 127.0.0.1. Source it after setting any FERRY_* you need; it brings the
+# CLI helpers (check, expect_fail, same, has, finish, $FERRY, $TMP).
+#
+#   srv_start            start ferryd on a free port; sets $URL, $SRV_PID
+#   srv_stop [SIG]       stop it (default TERM) and wait; $SRV_RC = exit code
+#   req METHOD PATH [BODY [curl args...]]
+#                        sets $code (HTTP status) and $body (response);
+#                        BODY "" sends none
+#   areq ...             the same with the admin key
+#   jget JSON FILTER     jq -r FILTER on JSON
+source "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh"
+FERRYD=$ROOT/$B/ferryd
+export FERRY_ADMIN_KEY=${FERRY_ADMIN_KEY-test-admin-key-0123456789}
+export FERRY_ACCESS_LOG=${FERRY_ACCESS_LOG-$TMP/access.log}
+SRV_PID="" URL="" SRV_RC=""
+
+srv_start() {
+  local i port
+  for i in $(seq 1 30); do
+    port=$((20000 + RANDOM % 40000))
+    FERRY_LISTEN=127.0.0.1:$port "$FERRYD" >>"$TMP/ferryd.out" 2>>"$TMP/ferryd.log" &
+    SRV_PID=$!
+    URL=http://127.0.0.1:$port
+    local t
+    for t in $(seq 1 100); do
+      if curl -s -o /dev/null "$URL/" 2>/dev/null; then return 0; fi
+      kill -0 "$SRV_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    if kill -0 "$SRV_PID" 2>/dev/null; then
+      echo "ferryd started but does not answer on $URL" >&2; return 1
+    fi
+    wait "$SRV_PID" 2>/dev/null
+    grep -q "cannot listen" "$TMP/ferryd.log" || { tail -5 "$TMP/ferryd.log" >&2; return 1; }
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+srv_stop() {
+  local sig=${1:-TERM}
+  [ -n "$SRV_PID" ] || return 0
+  kill -"$sig" "$SRV_PID" 2>/dev/null
+  wait "$SRV_PID" 2>/dev/null
+  SRV_RC=$?
+  SRV_PID=""
+}
+
+req() {
+  local m=$1 p=$2; shift 2
+  local data=()
+  if [ $# -gt 0 ]; then [ -n "$1" ] && data=(--data-binary "$1"); shift; fi
+  body=$(curl -s -X "$m" -H 'Content-Type: application/json' "${data[@]}" \
+    -w '\n%{http_code}' "$@" "$URL$p")
+  code=${body##*$'\n'}
+  body=${body%$'\n'*}
+}
+
+areq() {
+  local m=$1 p=$2 d=${3-}; shift 2; [ $# -gt 0 ] && shift
+  req "$m" "$p" "$d" -H "Authorization: Bearer $FERRY_ADMIN_KEY" "$@"
+}
+
+jget() { printf '%s' "$1" | jq -r "$2" 2>/dev/null; }
+
+# Stop a server left running when a suite exits early.
+trap '[ -n "$SRV_PID" ] && kill -9 "$SRV_PID" 2>/dev/null' EXIT
