@@ -26,7 +26,9 @@
 struct conn_state {
 	freq r;
 	fbuf body;
+	char *path;     /* copy of the URL that r.seg points into */
 	int too_large;
+	int late;       /* arrived after shutdown began */
 };
 
 static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE"};
@@ -248,7 +250,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, freq *r)
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 					"Bearer realm=\"ferry\"");
-	if (r->status == 405) {
+	if (r->status == 405 && r->method) {
 		int allowed;
 
 		fsrv_route_find(r->method, r->seg, r->nseg, &allowed);
@@ -280,8 +282,13 @@ static struct conn_state *state_new(fsrv *s, struct MHD_Connection *c,
 	st->r.start_us = fsrv_mono_us();
 	fbuf_init(&st->r.out, 0);
 	fbuf_init(&st->body, s->max_body);
+	if (!(st->path = strdup(url))) {
+		free(st);
+		return NULL;
+	}
 	pthread_mutex_lock(&s->mu);
 	s->in_flight++;
+	st->late = s->stopping;
 	pthread_mutex_unlock(&s->mu);
 	return st;
 }
@@ -302,7 +309,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	fsrv *s = cls;
 	struct conn_state *st = *con_cls;
-	char *path;
 
 	(void)version;
 	if (!st) {
@@ -329,17 +335,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		freq_error(r, 413, "request_entity_too_large_exception",
 			   "request body is larger than %zu bytes (FERRY_MAX_BODY)",
 			   s->max_body);
-	} else if (s->stopping) {
+	} else if (st->late) {
 		freq_error(r, 503, "node_closed_exception",
 			   "ferryd is shutting down; retry on another node or "
 			   "after the restart");
-	} else if (!(path = strdup(url))) {
-		return MHD_NO;
 	} else {
 		r->body = st->body.p ? st->body.p : "";
 		r->body_len = st->body.len;
-		dispatch(r, path);
-		free(path);
+		dispatch(r, st->path);
 	}
 	return send_reply(c, r);
 }
@@ -359,6 +362,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(st->r.decoded[i]);
 	fbuf_release(&st->r.out);
 	fbuf_release(&st->body);
+	free(st->path);
 	free(st);
 	*con_cls = NULL;
 	pthread_mutex_lock(&s->mu);

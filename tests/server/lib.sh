@@ -45,6 +45,14 @@ srv_stop() {
   wait "$SRV_PID" 2>/dev/null
   SRV_RC=$?
   SRV_PID=""
+  # every clean stop is checked: exit 0 and no sanitizer report (SAN=1)
+  if [ "$sig" = TERM ] && [ "$SRV_RC" -ne 0 ]; then
+    bad "ferryd exits 0 on SIGTERM" "exit $SRV_RC; log: $(tail -5 "$TMP/ferryd.log")"
+  fi
+  if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$TMP/ferryd.log" 2>/dev/null; then
+    bad "no sanitizer report from ferryd" "$(grep -m3 -E "Sanitizer|runtime error" "$TMP/ferryd.log")"
+    : > "$TMP/ferryd.log"
+  fi
 }
 
 req() {
