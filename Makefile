@@ -109,8 +109,9 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz: deps
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  extra=""; [ $$n = fuzz_bulk ] && extra="src/server/h_bulk.c src/server/reply.c"; \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
-	    $(PKG_CFLAGS) -o build-fuzz/$$n $$f $(filter-out src/cli/%,$(LIB_SRC)) $(PKG_LIBS) -lm -pthread || exit 1; \
+	    $(PKG_CFLAGS) -o build-fuzz/$$n $$f $$extra $(filter-out src/cli/%,$(LIB_SRC)) $(PKG_LIBS) -lm -pthread || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  build-fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} build-fuzz/corpus-$$n tests/fuzz/seeds-$$n 2>&1 | tail -2 || exit 1; \
 	done
