@@ -37,6 +37,7 @@ static const fsrv_route routes[] = {
 
 	/* snapshots and lifecycle policies, Elasticsearch-style */
 	R(GH, "/_snapshot", FA_ADMIN, h_snap_repo_get),
+	R(GH, "/_snapshot/_all", FA_ADMIN, h_snap_repo_get),
 	R(GH, "/_snapshot/{}", FA_ADMIN, h_snap_repo_get),
 	R(PP, "/_snapshot/{}", FA_ADMIN, h_snap_repo_put),
 	R(FM_DELETE, "/_snapshot/{}", FA_ADMIN, h_snap_repo_delete),
@@ -47,6 +48,7 @@ static const fsrv_route routes[] = {
 	R(FM_DELETE, "/_snapshot/{}/{}", FA_ADMIN, h_snap_delete),
 	R(FM_POST, "/_snapshot/{}/{}/_restore", FA_ADMIN, h_snap_restore),
 	R(FM_POST, "/_snapshot/{}/{}/_verify", FA_ADMIN, h_snap_verify),
+	R(GH, "/_slm/status", FA_ADMIN, h_slm_status),
 	R(GH, "/_slm/policy", FA_ADMIN, h_slm_get),
 	R(GH, "/_slm/policy/{}", FA_ADMIN, h_slm_get),
 	R(FM_PUT, "/_slm/policy/{}", FA_ADMIN, h_slm_put),

@@ -233,6 +233,7 @@ void h_slm_get(freq *r);
 void h_slm_put(freq *r);
 void h_slm_delete(freq *r);
 void h_slm_execute(freq *r);
+void h_slm_status(freq *r);
 
 /* job.c: the background upgrade. fsrv_job_start() returns 0, or
  * FERRY_EBUSY (one is running; message says which). */
@@ -246,6 +247,8 @@ void fsrv_job_stop(fsrv *s);
 /* h_snapshot.c: the SLM scheduler thread. */
 int fsrv_slm_start(fsrv *s);
 void fsrv_slm_stop(fsrv *s);
+/* Stops snapshot creates running in the background and joins them. */
+void fsrv_snapjobs_stop(fsrv *s);
 
 /* web.c: the embedded page and its assets. */
 typedef struct fsrv_asset {

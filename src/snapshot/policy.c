@@ -364,9 +364,22 @@ static int slm_execute_at(ferry_db *db, const char *id, int64_t now,
 				   err)))
 		goto out;
 	if (ferry_snapshot_show(db, p.repo, name, &m, NULL) == 0) {
-		size_t l = strlen(name); /* taken already today: make it unique */
-		snprintf(name + (l < 100 ? l : 100), 28, "-%lld",
-			 (long long)(now / 1000));
+		/* taken already today: make it unique ("-<secs>", then
+		 * "-<secs>-2", "-<secs>-3"... when runs share a second) */
+		size_t l = strlen(name), at = l < 90 ? l : 90;
+		int k;
+
+		for (k = 1; k < 1000; k++) {
+			ferry_free(m);
+			m = NULL;
+			if (k == 1)
+				snprintf(name + at, 38, "-%lld", (long long)(now / 1000));
+			else
+				snprintf(name + at, 38, "-%lld-%d",
+					 (long long)(now / 1000), k);
+			if (ferry_snapshot_show(db, p.repo, name, &m, NULL))
+				break;
+		}
 	}
 	ferry_free(m);
 	ferry_snapshot_info info;
