@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	      "  FERRY_ACCESS_LOG    file for the access log, '-' for stdout\n"
 	      "                      (default), 'off' for none\n"
 	      "  FERRY_SLM_INTERVAL  seconds between lifecycle-policy checks (60)\n"
+	      "  FERRY_UPGRADE_THROTTLE  max documents/s an upgrade started by\n"
+	      "                      ferryd copies (default: no limit)\n"
 	      "Stops cleanly on SIGTERM or SIGINT.\n", f);
 }
 

@@ -7,7 +7,10 @@
  * with one; document ids may, so id positions use "{*}", which matches
  * anything non-empty). The first route whose pattern and method match
  * wins, so specific routes come before general ones. The table is the
- * one place that says which routes exist and who may call them.
+ * one place that says which routes exist and who may call them. A path
+ * that a literal pattern names is never taken by a placeholder route
+ * under another method: GET /migration/rollback is a 405, not a plan
+ * "from rollback".
  */
 #include <string.h>
 
@@ -122,6 +125,22 @@ const fsrv_route *fsrv_route_find(int method, char *const *seg, size_t nseg,
 		if (routes[i].methods & method)
 			return &routes[i];
 		*allowed |= routes[i].methods;
+		/* a literal path ("/migration/rollback") is never captured by
+		 * a later placeholder route ("/migration/{}"): 405 instead */
+		if (!strchr(routes[i].pattern, '{')) {
+			size_t j;
+
+			for (j = i + 1; j < sizeof(routes) / sizeof(routes[0]); j++)
+				if (!strchr(routes[j].pattern, '{') &&
+				    pattern_match(routes[j].pattern, seg, nseg))
+					*allowed |= routes[j].methods;
+			for (j = i + 1; j < sizeof(routes) / sizeof(routes[0]); j++)
+				if (!strchr(routes[j].pattern, '{') &&
+				    (routes[j].methods & method) &&
+				    pattern_match(routes[j].pattern, seg, nseg))
+					return &routes[j];
+			return NULL;
+		}
 	}
 	return NULL;
 }

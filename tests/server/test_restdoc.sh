@@ -35,6 +35,18 @@ while IFS= read -r line; do
     else bad "doc step: $line" "$out"; fi
   fi
 done < <(awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on && NF' "$DOC")
+# "sh maint" blocks need the CDP demo data: tests/server/test_maint.sh runs
+# them; check that each command there is the one the document shows.
+join_lines() { sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' "$@"; }
+maint=$(join_lines "$ROOT/tests/server/test_maint.sh")
+m=0
+while IFS= read -r line; do
+  m=$((m + 1))
+  cmd=${line//\$URL/\$URL}
+  case "$maint" in *"$cmd"*) ok "maint example is run by test_maint.sh: ${line:0:70}" ;;
+    *) bad "maint example not run by test_maint.sh" "$line" ;; esac
+done < <(awk '/^```sh maint$/ { on = 1; next } /^```/ { on = 0 } on && NF' "$DOC" | join_lines)
+[ "$m" -ge 8 ] && ok "$m maintenance examples checked" || bad "maintenance examples found" "$m"
 [ "$n" -gt 10 ] && ok "the document has $n runnable example lines" || bad "examples found" "$n"
 srv_stop
 finish

@@ -1721,6 +1721,46 @@ static void test_cdp_composed_equals_hops(void **state)
 		tprog_free(&h[i]);
 }
 
+/* ferry_migration_list: hops of a directory, targets from the active
+ * data version (only those a chain reaches), and load errors. */
+static void test_migration_list(void **state)
+{
+	(void)state;
+	ferry_err err = {0, ""};
+	tdb d;
+	char *js = NULL, sub[600];
+	t_setup(&d, "mlist", "0.7.1");
+	T_OK(ferry_migration_list(d.db, CDP_DIR, &js, &err), &err);
+	T_CONTAINS(js, Q("'active':'0.7.1'"));
+	T_CONTAINS(js, Q("'targets':['0.7.2','0.8.0','0.8.1']"));
+	T_CONTAINS(js, Q("'from':'0.7.2','to':'0.8.0','file':"
+			 "'0.7.2_to_0.8.0.json'"));
+	T_CONTAINS(js, Q("'breaking':['profile pii.name, pii.surname"));
+	ferry_free(js);
+	T_OK(ferry_migration_list(NULL, CDP_DIR, &js, &err), &err);
+	T_CONTAINS(js, Q("'active':null"));
+	T_CONTAINS(js, Q("'targets':[]"));
+	ferry_free(js);
+	/* a gap: 0.7.3 is not reachable from 0.7.1; older hops are no target */
+	snprintf(sub, sizeof sub, "%s/m", tmpdir);
+	mkdir(sub, 0755);
+	wfiles("m/0.7.0_to_0.7.1.json", Q("{'from':'0.7.0','to':'0.7.1'}"));
+	wfiles("m/0.7.1_to_0.7.2.json", Q("{'from':'0.7.1','to':'0.7.2',"
+					  "'description':'two'}"));
+	wfiles("m/0.7.2_to_0.7.2.1.json", Q("{'from':'0.7.2','to':'0.7.2.1'}"));
+	wfiles("m/0.7.2.5_to_0.7.3.json", Q("{'from':'0.7.2.5','to':'0.7.3'}"));
+	T_OK(ferry_migration_list(d.db, sub, &js, &err), &err);
+	T_CONTAINS(js, Q("'targets':['0.7.2']"));
+	T_CONTAINS(js, Q("'description':'two'"));
+	ferry_free(js);
+	js = NULL;
+	T_CODE(ferry_migration_list(d.db, "/nonexistent/ferry-m", &js, &err),
+	       FERRY_ENOTFOUND, &err);
+	T_CONTAINS(err.msg, "/nonexistent/ferry-m");
+	assert_null(js);
+	t_teardown(&d);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1760,6 +1800,7 @@ int main(void)
 		T(test_lua_errors),
 		T(test_cdp_examples),
 		T(test_cdp_composed_equals_hops),
+		T(test_migration_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
