@@ -34,6 +34,7 @@ typedef struct bname {
 	char given[FERRY_NAME_MAX + 1];
 	char phys[FERRY_NAME_MAX + 1];
 	int found;
+	int forbidden;  /* another tenant's index */
 } bname;
 
 typedef struct bctx {
@@ -65,10 +66,14 @@ static int name_slot(bctx *c, const char *name, size_t len)
 		c->names_cap = nc;
 	}
 	bname *s = &c->names[c->nnames];
+	char scoped[FERRY_NAME_MAX + 1];
 
 	snprintf(s->given, sizeof(s->given), "%.*s", (int)len, name);
-	s->found = len <= FERRY_NAME_MAX &&
-		   !ferry_alias_resolve(c->r->db, s->given, s->phys, NULL);
+	/* a tenant key writes only its tenant's indices (tenant.c) */
+	s->forbidden = len > FERRY_NAME_MAX ||
+		       freq_scope_name(c->r, s->given, scoped, sizeof(scoped));
+	s->found = !s->forbidden &&
+		   !ferry_alias_resolve(c->r->db, scoped, s->phys, NULL);
 	return (int)c->nnames++;
 }
 
@@ -258,6 +263,10 @@ static int item_json(bctx *c, const bitem *it, fbuf *o)
 		if (it->why)
 			item_error(o, 400, "action_request_validation_exception",
 				   it->why);
+		else if (nm->forbidden)
+			item_error(o, 403, "security_exception",
+				   "a tenant key writes only its own tenant's "
+				   "indices");
 		else
 			item_error(o, 404, "index_not_found_exception",
 				   "no such index");

@@ -36,7 +36,8 @@ static void add_meta(fbuf *o, const char *index, const char *id, size_t idlen,
 
 void h_doc_get(freq *r)
 {
-	const char *index = r->seg[0], *id = r->seg[2];
+	const char *id = r->seg[2];
+	char index[FERRY_NAME_MAX + 1];
 	char phys[FERRY_NAME_MAX + 1] = "";
 	char *body = NULL;
 	size_t len;
@@ -44,6 +45,8 @@ void h_doc_get(freq *r)
 	ferry_err err;
 	int rc, source_only = !strcmp(r->seg[1], "_source");
 
+	if (freq_index_name(r, r->seg[0], index))
+		return;
 	rc = ferry_doc_fetch(r->db, index, id, strlen(id), &body, &len, &seq,
 			     phys, &err);
 	if (rc == FERRY_ENOTFOUND && phys[0]) {
@@ -94,11 +97,13 @@ static void write_reply(freq *r, const char *index, const ferry_write_result *w,
 /* Writes the body under id (NULL: generated). */
 static void put_doc(freq *r, const char *id, enum ferry_op op)
 {
-	const char *index = r->seg[0];
+	char index[FERRY_NAME_MAX + 1];
 	ferry_write_result w;
 	ferry_err err;
 	int rc;
 
+	if (freq_index_name(r, r->seg[0], index))
+		return;
 	rc = ferry_doc_put(r->db, index, id, id ? strlen(id) : 0, r->body,
 			   r->body_len, op, &w, &err);
 	if (rc == FERRY_EEXISTS) {
@@ -149,12 +154,14 @@ void h_doc_post(freq *r)
 
 void h_doc_delete(freq *r)
 {
-	const char *index = r->seg[0], *id = r->seg[2];
-	char phys[FERRY_NAME_MAX + 1] = "";
+	const char *id = r->seg[2];
+	char index[FERRY_NAME_MAX + 1], phys[FERRY_NAME_MAX + 1] = "";
 	ferry_write_result w;
 	ferry_err err;
 	int rc;
 
+	if (freq_index_name(r, r->seg[0], index))
+		return;
 	rc = ferry_doc_delete(r->db, index, id, strlen(id), &w, &err);
 	if (rc == FERRY_ENOTFOUND &&
 	    !ferry_alias_resolve(r->db, index, phys, NULL)) {

@@ -27,12 +27,14 @@ void h_index_get(freq *r)
 	ferry_err err;
 	json_arena *a = NULL;
 	json_value *v = NULL, *m, *st;
-	char *body = NULL;
+	char *body = NULL, name[FERRY_NAME_MAX + 1];
 	size_t len = 0;
 	int rc;
 
-	if ((rc = ferry_index_get(r->db, r->seg[0], &info, &err))) {
-		freq_ferr_index(r, rc, &err, r->seg[0]);
+	if (freq_index_name(r, r->seg[0], name))
+		return;
+	if ((rc = ferry_index_get(r->db, name, &info, &err))) {
+		freq_ferr_index(r, rc, &err, name);
 		return;
 	}
 	if (r->method == FM_HEAD)
@@ -69,21 +71,24 @@ void h_index_put(freq *r)
 {
 	ferry_index_info info;
 	ferry_err err;
+	char name[FERRY_NAME_MAX + 1];
 	int rc;
 
-	rc = ferry_index_create(r->db, r->seg[0], r->body_len ? r->body : NULL,
+	if (freq_index_name(r, r->seg[0], name))
+		return;
+	rc = ferry_index_create(r->db, name, r->body_len ? r->body : NULL,
 				r->body_len, &err);
 	if (rc == FERRY_EEXISTS) {
 		freq_error(r, 400, "resource_already_exists_exception",
-			   "index [%s] already exists", r->seg[0]);
+			   "index [%s] already exists", name);
 		return;
 	}
 	if (rc) {
 		freq_ferr(r, rc, &err);
 		return;
 	}
-	if (ferry_index_get(r->db, r->seg[0], &info, NULL))
-		snprintf(info.name, sizeof(info.name), "%s", r->seg[0]);
+	if (ferry_index_get(r->db, name, &info, NULL))
+		snprintf(info.name, sizeof(info.name), "%s", name);
 	fbuf_adds(&r->out, "{\"acknowledged\":true,\"shards_acknowledged\":true");
 	add_str_member(&r->out, "index", info.name, 1);
 	fbuf_addc(&r->out, '}');
@@ -111,13 +116,27 @@ void h_index_refresh(freq *r)
 {
 	ferry_index_info info;
 	ferry_err err;
+	char name[FERRY_NAME_MAX + 1];
 	int rc;
 
-	if (r->nseg == 2 && (rc = ferry_index_get(r->db, r->seg[0], &info, &err))) {
-		freq_ferr_index(r, rc, &err, r->seg[0]);
+	if (r->nseg == 2 && freq_index_name(r, r->seg[0], name))
+		return;
+	if (r->nseg == 2 && (rc = ferry_index_get(r->db, name, &info, &err))) {
+		freq_ferr_index(r, rc, &err, name);
 		return;
 	}
 	fbuf_adds(&r->out, "{\"_shards\":{\"total\":1,\"successful\":1,\"failed\":0}}");
+}
+
+/* Drops the indices of other tenants from a list; returns the new count. */
+static size_t keep_own(const freq *r, ferry_index_info *l, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (freq_tenant_owns(r, l[i].name))
+			l[k++] = l[i];
+	return k;
 }
 
 static void cat_json(fbuf *o, const ferry_index_info *l, size_t n)
@@ -162,11 +181,27 @@ void h_cat_indices(freq *r)
 	ferry_err err;
 	int rc;
 
-	rc = ferry_index_list(r->db, r->nseg > 2 ? r->seg[2] : NULL, &l, &n, &err);
+	char pat[FERRY_NAME_MAX + 2];
+	const char *p = r->nseg > 2 ? r->seg[2] : NULL;
+
+	/* a bare name or pattern means the tenant's aliases ("profile" ->
+	 * "default.profile"); a tenant key lists only its own (tenant.c) */
+	if (p && !r->tenant[0] && !strchr(p, '.') && strcmp(p, "*") &&
+	    strcmp(p, "_all")) {
+		snprintf(pat, sizeof(pat), "default.%s", p);
+		p = pat;
+	}
+	if (p && r->tenant[0] && freq_scope_name(r, p, pat, sizeof(pat))) {
+		freq_error(r, 403, "security_exception",
+			   "[%s] is outside tenant [%s]", p, r->tenant);
+		return;
+	}
+	rc = ferry_index_list(r->db, p && r->tenant[0] ? pat : p, &l, &n, &err);
 	if (rc) {
 		freq_ferr(r, rc, &err);
 		return;
 	}
+	n = keep_own(r, l, n);
 	if (fmt && !strcmp(fmt, "json")) {
 		cat_json(&r->out, l, n);
 	} else if (fmt) {
@@ -259,6 +294,7 @@ void h_aliases_get(freq *r)
 		freq_ferr(r, rc, &err);
 		return;
 	}
+	n = keep_own(r, l, n);
 	fbuf_addc(&r->out, '{');
 	for (i = 0; i < n; i++) {
 		if (i)

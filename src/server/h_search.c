@@ -33,15 +33,25 @@ static void h_run(freq *r, h_search_fn fn)
 {
 	fsearch_params p;
 	fsearch_error e;
+	fbuf scoped = FBUF_INIT;
+	const char *index = h_index_of(r);
 
+	/* a tenant key searches only its tenant's indices (tenant.c) */
+	if (r->tenant[0]) {
+		if (freq_index_expr(r, index, &scoped))
+			goto out;
+		index = scoped.p;
+	}
 	h_params(r, &p);
 	fbuf_clear(&r->out);
-	if (fn(r->db, h_index_of(r), r->body, r->body ? r->body_len : 0, &p,
-	       &r->out, &e)) {
+	if (fn(r->db, index, r->body, r->body ? r->body_len : 0, &p, &r->out,
+	       &e)) {
 		freq_error(r, e.status, e.type, "%s", e.err.msg);
-		return;
+		goto out;
 	}
 	freq_ok(r, 200);
+out:
+	fbuf_release(&scoped);
 }
 
 void h_search(freq *r)

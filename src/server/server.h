@@ -78,6 +78,7 @@ typedef struct fsrv {
 	char release[64];        /* FERRY_RELEASE as deployed, "" if unset */
 	char pending[64];        /* a newer data version waiting, "" if none */
 	const char *admin_key;   /* FERRY_ADMIN_KEY or NULL (maintenance off) */
+	int multi_tenant;        /* MULTI_TENANT=yes: data routes need a key */
 	size_t max_body;         /* bytes; FERRY_MAX_BODY, default 100 MiB */
 	int log_fd;              /* access log, -1 for none */
 	int64_t started_ms;
@@ -98,6 +99,20 @@ typedef struct fsrv {
 					  last failed ones; guarded by mu */
 	unsigned snapjobs_running;     /* background create threads alive */
 	uint64_t slm_runs, slm_failures; /* policy runs by the scheduler */
+	/* tms.c */
+	int tms_mode;            /* ferryd --tms: a tenant manager serving
+				    only its own routes (fsrv_tms_route_find) */
+	char tms_url[1024];      /* MULTI_TENANT_MANAGER_URL, no trailing '/' */
+	const char *tms_key;     /* MULTI_TENANT_MANAGER_API_KEY */
+	int tms_refresh_s;       /* FERRY_TMS_REFRESH, default 30 */
+	pthread_t tms_thread;    /* the client: mirrors the TMS's list */
+	int tms_started;
+	/* what the client last saw; guarded by mu */
+	int tms_ok;              /* the last refresh succeeded */
+	int64_t tms_last_ok_ms, tms_last_try_ms; /* 0: never */
+	size_t tms_listed;       /* tenants in the TMS's last good answer */
+	size_t tms_tenants;      /* tenants here after the last refresh */
+	char tms_error[512];     /* why the last refresh failed, "" if ok */
 } fsrv;
 
 /* One request as a handler sees it. */
@@ -113,6 +128,8 @@ typedef struct freq {
 	const char *body;            /* complete request body, NUL-terminated */
 	size_t body_len;
 	int admin;                   /* the request carried the admin key */
+	char tenant[FERRY_PART_MAX + 1]; /* the tenant a tenant key limits the
+					    request to; "" = not limited */
 	/* the response, filled by the handler */
 	int status;                  /* 200 unless set */
 	fbuf out;                    /* response body */
@@ -150,6 +167,19 @@ void fsrv_http_stop(fsrv *s, int wait_s);
 int fsrv_auth_check(freq *r, enum fsrv_auth need);
 /* Constant-time comparison of two strings (length leaks, content not). */
 int fsrv_key_equal(const char *a, const char *b);
+
+/* tenant.c: names from a request, kept inside its tenant (r->tenant).
+ * freq_index_name() rewrites one index name ("profile" -> "acme.profile")
+ * or replies 403 (another tenant's) / 400 (a pattern) and returns -1;
+ * freq_index_expr() does the same for a comma list of names and patterns
+ * ("" and "_all" -> "acme.*"); freq_tenant_owns() tells whether a
+ * physical name or alias belongs to the request's tenant. */
+int freq_index_name(freq *r, const char *name, char out[FERRY_NAME_MAX + 1]);
+int freq_index_expr(freq *r, const char *expr, fbuf *out);
+int freq_tenant_owns(const freq *r, const char *name);
+/* The rewrite alone, without replying: 0, or -1 if `name` is another
+ * tenant's (or does not fit in n bytes). */
+int freq_scope_name(const freq *r, const char *name, char *out, size_t n);
 
 /* Request helpers (http.c). */
 const char *freq_arg(freq *r, const char *key);    /* ?key=..., or NULL */
@@ -259,5 +289,29 @@ typedef struct fsrv_asset {
 } fsrv_asset;
 extern const fsrv_asset fsrv_assets[]; /* generated; ends with {0} */
 const fsrv_asset *fsrv_asset_find(const char *name);
+
+/* tms.c: multi-tenant plumbing (docs/tenants.md).
+ * fsrv_tms_configure() reads MULTI_TENANT_MANAGER_URL,
+ * MULTI_TENANT_MANAGER_API_KEY and FERRY_TMS_REFRESH when
+ * s->multi_tenant, and checks that --tms has an admin key; it prints
+ * what is missing and returns -1 (exit 1). fsrv_tms_start() starts the
+ * client thread (MULTI_TENANT=yes only; a no-op otherwise) and
+ * fsrv_tms_stop() stops it promptly (safe to call when not started). */
+int fsrv_tms_configure(fsrv *s);
+int fsrv_tms_start(fsrv *s);
+void fsrv_tms_stop(fsrv *s);
+/* Appends ,"multi_tenant":B and, with MULTI_TENANT=yes,
+ * ,"tenant_manager":{"url","ok","error","last_ok_ms","last_try_ms",
+ * "listed","tenants","refresh_s"} (leading commas included) for
+ * GET /info/version. */
+void fsrv_tms_json(fsrv *s, fbuf *out);
+/* The route lookup of a --tms server (instead of fsrv_route_find): GET /,
+ * GET and POST /tenants, DELETE /tenants/{name}, all admin; a known path
+ * with another method is NULL with *allowed set (405); any other path
+ * gets a route that answers 400 "not served in --tms mode". */
+const fsrv_route *fsrv_tms_route_find(int method, char *const *seg,
+				      size_t nseg, int *allowed);
+void h_tms_root(freq *r);        /* GET / of a --tms server */
+void h_tenants_delete(freq *r);  /* DELETE /tenants/{name}[?force=true] */
 
 #endif
