@@ -39,7 +39,7 @@ SRV_SRC := $(wildcard src/server/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 SRV_OBJ := $(SRV_SRC:%.c=$(B)/%.o) $(B)/gen/web_assets.o
-SRV_PKGS := libmicrohttpd
+SRV_PKGS := libmicrohttpd libcurl
 SRV_CFLAGS := $(shell pkg-config --cflags $(SRV_PKGS) 2>/dev/null)
 SRV_LIBS := $(shell pkg-config --libs $(SRV_PKGS) 2>/dev/null)
 WEB_FILES := $(sort $(wildcard src/server/web/*.html src/server/web/*.js src/server/web/*.css))
@@ -109,7 +109,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz: deps
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  extra=""; [ $$n = fuzz_bulk ] && extra="src/server/h_bulk.c src/server/reply.c"; \
+	  extra=""; [ $$n = fuzz_bulk ] && extra="src/server/h_bulk.c src/server/reply.c src/server/commitq.c src/server/tenant.c"; \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
 	    $(PKG_CFLAGS) -o build-fuzz/$$n $$f $$extra $(filter-out src/cli/%,$(LIB_SRC)) $(PKG_LIBS) -lm -pthread || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$n; \

@@ -141,7 +141,22 @@ void ferry_version_list_free(ferry_version_info *list, size_t n);
  * (that is a major upgrade: see the upgrade API) or it is older. */
 int ferry_release_record(ferry_db *db, const char *release, ferry_err *err);
 
+/* Adds tenant `tenant` ([a-z0-9][a-z0-9_-]{0,62}) with the index set the
+ * other tenants have: every logical index some tenant has in the active
+ * version, created for the new tenant with the same create body (tenant
+ * "default"'s, else the first tenant's by name) and its alias
+ * "{tenant}.{index}". While an upgrade is building a new version (before
+ * its cutover), the new tenant also gets that version's target indices
+ * and joins the upgrade, so the cutover switches its aliases with every
+ * other tenant's. All in one transaction. FERRY_EEXISTS if it exists. */
 int ferry_tenant_add(ferry_db *db, const char *tenant, ferry_err *err);
+/* Removes tenant `tenant` and its indices in every version (with their
+ * aliases; pages are freed as for ferry_index_delete). Refuses
+ * (FERRY_EPERM) tenant "default", and a tenant whose indices hold
+ * documents unless `force`; FERRY_EBUSY while an upgrade is building a
+ * new version; FERRY_ENOTFOUND for an unknown tenant. */
+int ferry_tenant_remove(ferry_db *db, const char *tenant, int force,
+			ferry_err *err);
 /* Lists tenants; `*out` is a NULL-terminated array, free with
  * ferry_strv_free(). */
 int ferry_tenant_list(ferry_db *db, char ***out, ferry_err *err);
@@ -266,6 +281,11 @@ int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err);
  * ferry_bulk_result(). After a commit the bulk may be reused with
  * ferry_bulk_clear(). */
 int ferry_bulk_commit(ferry_bulk *b, ferry_err *err);
+/* Group commit: commits the bulks bs[0..n) in ONE transaction (one
+ * fsync), in that order; each keeps its own per-op results. A server
+ * calls it with the bulks of requests that arrived while the previous
+ * commit ran. All or none: non-zero means nothing of any was written. */
+int ferry_bulk_commit_group(ferry_bulk *const *bs, size_t n, ferry_err *err);
 /* Result of op i (0-based, in add order) of the last commit. `res` and
  * `op_err` may be NULL. Returns the op's code (0 ok). */
 int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
@@ -331,15 +351,27 @@ int ferry_alias_resolve(ferry_db *db, const char *name,
 /* ------------------------------------------------------------------ */
 /* Upgrades (docs/operations.md)                                       */
 
+/* An upgrade has one item per tenant and source index (and per index a
+ * hop creates). Items are numbered tenant by tenant; the copy reports
+ * them in that order, even though several tenants' items are copied at
+ * once. The callback runs on the thread that called ferry_upgrade_run(). */
 typedef struct ferry_upgrade_progress {
 	const char *step;    /* "snapshot", "prepare", "copy", "catch-up",
 				"cutover", "verify", "done" */
-	const char *tenant;  /* current item, or NULL */
+	const char *tenant;  /* current item's tenant, or NULL */
 	const char *source;  /* physical source index, or NULL */
 	const char *target;  /* physical target index, or NULL */
 	uint64_t done;       /* documents of this item handled so far */
 	uint64_t total;      /* documents in the source (estimate) */
 	size_t item, items;  /* item number (0-based) and count */
+	/* Per tenant and overall (added with multi-tenant upgrades): */
+	size_t tenant_no;      /* this item's tenant: 0.. in item order */
+	uint64_t tenant_done;  /* documents of this item's tenant handled */
+	uint64_t tenant_total; /* documents in that tenant's sources */
+	size_t tenants_done;   /* tenants whose every item is copied */
+	size_t tenants;        /* tenants the upgrade covers */
+	uint64_t all_done;     /* documents handled over every item */
+	uint64_t all_total;    /* documents in every source (estimate) */
 } ferry_upgrade_progress;
 
 typedef struct ferry_upgrade_opts {
@@ -600,6 +632,73 @@ int ferry_slm_execute(ferry_db *db, const char *id,
  * *report_json (may be NULL) lists [{policy, snapshot, error}]. */
 int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
 		      ferry_err *err);
+
+/* ------------------------------------------------------------------ */
+/* Tenant keys (docs/tenants.md)                                       */
+/*
+ * A tenant key is "fk_" followed by 40 lowercase hex digits (160 random
+ * bits). Only its SHA-256 (64 lowercase hex digits) is stored, in the
+ * catalog record "tkey/<sha256>" = {"tenants":[..],"created_ms",
+ * "source"}: the key itself is shown once, when it is created, and can
+ * never be read back. A key's scope is one tenant, several tenants, or
+ * ["*"] (every tenant, present and future). `source` says who manages
+ * the key: "local" (created here) or "tms" (mirrored from a Tenant
+ * Management Service by ferry_tenant_key_sync()).
+ */
+
+#define FERRY_KEY_MAX 43       /* bytes of a key: "fk_" + 40 hex */
+#define FERRY_KEY_HASH_MAX 64  /* bytes of its SHA-256 in hex */
+#define FERRY_KEY_TENANTS_MAX 1024 /* tenants in one key's scope */
+
+/* Creates a key scoped to tenants[0..n) (each must exist; "*" alone means
+ * every tenant) and writes it, NUL-terminated, to `key`. This is the only
+ * time the key can be seen. Duplicates in the list are an error.
+ * FERRY_ENOTFOUND for an unknown tenant, FERRY_ENAME for a bad name,
+ * FERRY_EINVAL for an empty list, "*" beside other names or duplicates. */
+int ferry_tenant_key_create(ferry_db *db, const char *const *tenants,
+			    size_t n, char key[FERRY_KEY_MAX + 1],
+			    ferry_err *err);
+/* The scope of `key`: *tenants is a NULL-terminated array of tenant names
+ * (or {"*"}); free with ferry_strv_free(). One SHA-256 and one read
+ * transaction, so it may be called on every request. FERRY_ENOTFOUND for
+ * a key that is unknown (or revoked), FERRY_EINVAL for a string that is
+ * not shaped like a key at all. */
+int ferry_tenant_key_lookup(ferry_db *db, const char *key, char ***tenants,
+			    ferry_err *err);
+/* Every key as a JSON array, by hash: [{"sha256","tenants":[..],
+ * "created_ms","source"}]. Free with ferry_free(). */
+int ferry_tenant_key_list(ferry_db *db, char **json, ferry_err *err);
+/* Revokes the key whose SHA-256 is `sha256_hex` (the key itself is also
+ * accepted). FERRY_ENOTFOUND if there is none; FERRY_EPERM for a key
+ * mirrored from a TMS (it would come back at the next refresh: delete
+ * the tenant in the TMS instead). */
+int ferry_tenant_key_revoke(ferry_db *db, const char *sha256_hex,
+			    ferry_err *err);
+/* Removes `tenant` from the scope of every key; a key left with no tenant
+ * is revoked. `*revoked` (may be NULL) gets how many were. Call it after
+ * ferry_tenant_remove(). A tenant no key names is not an error. */
+int ferry_tenant_key_drop_tenant(ferry_db *db, const char *tenant,
+				 size_t *revoked, ferry_err *err);
+/* Makes the keys of `source` ([a-z0-9][a-z0-9_-]{0,62}, e.g. "tms")
+ * exactly `json_keys`, a JSON array [{"sha256","tenants":[..],
+ * "created_ms"}] (other members are ignored), in one transaction: keys of
+ * that source not in the list are revoked, listed ones are added or
+ * updated; keys of other sources are left alone (a listed hash that is a
+ * key of another source becomes this source's). Tenants need not exist
+ * locally. The whole list is checked first: FERRY_EJSON or FERRY_EINVAL
+ * (naming the entry) and nothing changes. */
+int ferry_tenant_key_sync(ferry_db *db, const char *json_keys,
+			  const char *source, ferry_err *err);
+/* Writes the SHA-256 of `key` (64 lowercase hex digits, the name a key is
+ * listed and revoked by) to `hex`. FERRY_EINVAL if `key` is not shaped
+ * like a key. */
+int ferry_tenant_key_hash(const char *key,
+			  char hex[FERRY_KEY_HASH_MAX + 1]);
+/* The tenant registry as one JSON object, read in one transaction:
+ * {"tenants":[{"name","created_ms"}],"keys":[as ferry_tenant_key_list]}.
+ * Tenants by name. Free with ferry_free(). This is what a Tenant
+ * Management Service serves (docs/tenants.md). */
+int ferry_tenant_registry(ferry_db *db, char **json, ferry_err *err);
 
 #ifdef __cplusplus
 }

@@ -61,6 +61,7 @@ int cmd_doc(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
+int cmd_tenant_key(int argc, char **argv); /* cmd_tkey.c */
 int cmd_upgrade(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_indices(int argc, char **argv);

@@ -1,6 +1,6 @@
 /*
  * cmd_meta.c - `ferry init`, `ferry status`, `ferry versions` and
- * `ferry tenant`: the deployment as a whole.
+ * `ferry tenant add|list|remove`: the deployment as a whole.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -251,9 +251,44 @@ int cmd_versions(int argc, char **argv)
 
 static const char tenant_help[] =
 "usage: ferry tenant add NAME\n"
-"       ferry tenant list [--json]\n\n"
+"       ferry tenant list [--json]\n"
+"       ferry tenant remove NAME [--force]\n\n"
 "Tenants own indices: the alias acme.profile belongs to tenant acme.\n"
-"Names: a-z 0-9 then a-z 0-9 _ -, at most 63 characters.\n";
+"Names: a-z 0-9 then a-z 0-9 _ -, at most 63 characters.\n\n"
+"add creates the tenant with the index set the others have in the active\n"
+"version (same settings and mappings, empty); during an upgrade also the\n"
+"new version's indices, so the cutover switches it with every tenant.\n"
+"remove deletes the tenant and its indices in every version; --force is\n"
+"needed when they hold documents. Not while an upgrade is under way.\n";
+
+/* `ferry tenant add NAME` and `ferry tenant remove NAME [--force]`. */
+static int tenant_change(int argc, char **argv, int add)
+{
+	ferry_db *db;
+	ferry_err err = {0};
+	const char *name = NULL;
+	int force = 0, rc;
+	for (int i = 2; i < argc; i++) {
+		if (!add && !strcmp(argv[i], "--force"))
+			force = 1;
+		else if (!name && argv[i][0] != '-')
+			name = argv[i];
+		else
+			return cli_usage_error("tenant", "%s takes one NAME%s",
+					       argv[1], add ? "" : " [--force]");
+	}
+	if (!name)
+		return cli_usage_error("tenant", "%s takes one NAME", argv[1]);
+	if ((rc = cli_open(0, &db)))
+		return rc;
+	rc = add ? ferry_tenant_add(db, name, &err)
+		 : ferry_tenant_remove(db, name, force, &err);
+	ferry_db_close(db);
+	if (rc)
+		return cli_fail(&err);
+	printf("%s tenant %s\n", add ? "added" : "removed", name);
+	return 0;
+}
 
 int cmd_tenant(int argc, char **argv)
 {
@@ -264,23 +299,15 @@ int cmd_tenant(int argc, char **argv)
 		fputs(tenant_help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
+	if (!strcmp(argv[1], "key"))
+		return cmd_tenant_key(argc - 1, argv + 1);
 	for (int i = 2; i < argc; i++)
 		if (cli_is_help(argv[i])) {
 			fputs(tenant_help, stdout);
 			return 0;
 		}
-	if (!strcmp(argv[1], "add")) {
-		if (argc != 3)
-			return cli_usage_error("tenant", "add takes one NAME");
-		if ((rc = cli_open(0, &db)))
-			return rc;
-		rc = ferry_tenant_add(db, argv[2], &err);
-		ferry_db_close(db);
-		if (rc)
-			return cli_fail(&err);
-		printf("added tenant %s\n", argv[2]);
-		return 0;
-	}
+	if (!strcmp(argv[1], "add") || !strcmp(argv[1], "remove"))
+		return tenant_change(argc, argv, argv[1][0] == 'a');
 	if (strcmp(argv[1], "list"))
 		return cli_usage_error("tenant", "unknown command '%s'", argv[1]);
 	for (int i = 2; i < argc; i++) {

@@ -1,9 +1,15 @@
 /*
  * cmd_upgrade.c - `ferry upgrade plan|run|status|resume|abort`,
  * `ferry rollback` and `ferry indices delete --version V`.
+ *
+ * One upgrade covers every tenant: the plan lists each tenant's indices
+ * now and after (the budget counts them all), the run shows one bar for
+ * the whole copy and a line as each tenant's copy completes, and status
+ * summarises every tenant before listing the items.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -100,45 +106,89 @@ static int parse_opts(int argc, char **argv, up_args *a)
 
 /* ---- plan, rendered for people ---- */
 
+static void print_items(const json_value *ix)
+{
+	char cnt[32];
+	printf("\n  %-10s %-30s %-30s %-9s %4s %12s\n", "TENANT", "SOURCE",
+	       "TARGET", "ACTION", "OPS", "DOCS");
+	for (size_t i = 0; i < ix->u.arr.n; i++) {
+		const json_value *it = ix->u.arr.v[i];
+		const char *src = json_str_member(it, "source", "");
+		const char *dst = json_str_member(it, "target", "");
+		printf("  %-10s %-30s %-30s %-9s %4lld %12s\n",
+		       json_str_member(it, "tenant", ""), *src ? src : "-",
+		       *dst ? dst : "-", json_str_member(it, "action", ""),
+		       (long long)json_int_member(it, "ops", 0),
+		       cli_count((uint64_t)json_int_member(it, "docs", 0), cnt));
+	}
+}
 
+/* Per tenant: its physical indices now (every version), the ones the
+ * upgrade adds, and the documents it copies. */
+static void print_tenants(const json_value *tn)
+{
+	char cnt[32];
+	if (!tn || tn->type != JSON_ARRAY || !tn->u.arr.n)
+		return;
+	printf("\n  %-20s %8s %8s %8s %12s\n", "TENANT", "INDICES", "NEW",
+	       "AFTER", "DOCS");
+	for (size_t i = 0; i < tn->u.arr.n; i++) {
+		const json_value *t = tn->u.arr.v[i];
+		printf("  %-20s %8lld %8lld %8lld %12s\n",
+		       json_str_member(t, "tenant", ""),
+		       (long long)json_int_member(t, "now", 0),
+		       (long long)json_int_member(t, "new", 0),
+		       (long long)json_int_member(t, "after", 0),
+		       cli_count((uint64_t)json_int_member(t, "docs", 0), cnt));
+	}
+}
+
+static void print_budget(const json_value *p, const json_value *b)
+{
+	const json_value *v = json_get(b, "versions", 8);
+	printf("\n  %lld documents, estimated %lld s; indices after the "
+	       "upgrade: %lld of a budget of %lld (%lld tenants",
+	       (long long)json_int_member(p, "docs", 0),
+	       (long long)json_int_member(p, "estimated_seconds", 0) + 1,
+	       (long long)json_int_member(b, "after", 0),
+	       (long long)json_int_member(b, "limit", 0),
+	       (long long)json_int_member(b, "tenants", 0));
+	for (size_t i = 0; v && v->type == JSON_ARRAY && i < v->u.arr.n; i++)
+		printf("%s%s: %lld", i ? ", " : "; ",
+		       json_str_member(v->u.arr.v[i], "data_version", ""),
+		       (long long)json_int_member(v->u.arr.v[i], "indices", 0));
+	printf(")\n");
+}
 
 static void print_plan(const json_value *p)
 {
 	const json_value *from = json_get(p, "from", 4), *to = json_get(p, "to", 2);
 	const json_value *hops = json_get(p, "hops", 4);
 	const json_value *ix = json_get(p, "indices", 7);
-	const json_value *b = json_get(p, "budget", 6);
+	const char *kind = json_str_member(p, "kind", "");
 	printf("upgrade %s (data %s) -> %s (data %s): %s upgrade\n",
-	       json_str_member(from, "release", ""), json_str_member(from, "data_version", ""), json_str_member(to, "release", ""),
-	       json_str_member(to, "data_version", ""), json_str_member(p, "kind", ""));
-	if (!strcmp(json_str_member(p, "kind", ""), "minor"))
+	       json_str_member(from, "release", ""),
+	       json_str_member(from, "data_version", ""),
+	       json_str_member(to, "release", ""),
+	       json_str_member(to, "data_version", ""), kind);
+	if (!strcmp(kind, "minor"))
 		printf("same data version: the release is recorded, no data "
 		       "moves\n");
-	if (!strcmp(json_str_member(p, "kind", ""), "same"))
+	if (!strcmp(kind, "same"))
 		printf("nothing to do: already at this release\n");
 	for (size_t i = 0; hops && i < hops->u.arr.n; i++) {
 		const json_value *h = hops->u.arr.v[i];
-		printf("  hop %s -> %s  %s  sha256 %.12s\n", json_str_member(h, "from", ""),
-		       json_str_member(h, "to", ""), json_str_member(h, "file", ""), json_str_member(h, "checksum", ""));
+		printf("  hop %s -> %s  %s  sha256 %.12s\n",
+		       json_str_member(h, "from", ""), json_str_member(h, "to", ""),
+		       json_str_member(h, "file", ""),
+		       json_str_member(h, "checksum", ""));
 		if (*json_str_member(h, "description", ""))
 			printf("      %s\n", json_str_member(h, "description", ""));
 	}
 	if (ix && ix->u.arr.n) {
-		char cnt[32];
-		printf("\n  %-10s %-30s %-30s %-9s %4s %12s\n", "TENANT", "SOURCE",
-		       "TARGET", "ACTION", "OPS", "DOCS");
-		for (size_t i = 0; i < ix->u.arr.n; i++) {
-			const json_value *it = ix->u.arr.v[i];
-			printf("  %-10s %-30s %-30s %-9s %4lld %12s\n", json_str_member(it, "tenant", ""),
-			       *json_str_member(it, "source", "") ? json_str_member(it, "source", "") : "-",
-			       *json_str_member(it, "target", "") ? json_str_member(it, "target", "") : "-",
-			       json_str_member(it, "action", ""), (long long)json_int_member(it, "ops", 0),
-			       cli_count((uint64_t)(long long)json_int_member(it, "docs", 0), cnt));
-		}
-		printf("\n  %lld documents, estimated %lld s; indices after the "
-		       "upgrade: %lld of a budget of %lld\n", (long long)json_int_member(p, "docs", 0),
-		       (long long)json_int_member(p, "estimated_seconds", 0) + 1, (long long)json_int_member(b, "after", 0),
-		       (long long)json_int_member(b, "limit", 0));
+		print_items(ix);
+		print_tenants(json_get(p, "tenants", 7));
+		print_budget(p, json_get(p, "budget", 6));
 	}
 	const json_value *w = json_get(p, "warnings", 8);
 	for (size_t i = 0; w && i < w->u.arr.n; i++)
@@ -172,11 +222,26 @@ static int upgrade_plan(ferry_db *db, up_args *a)
 
 typedef struct ui {
 	char step[16];
-	size_t item;
-	int bar_open, quiet;
-	char label[160];
+	int bar_open, quiet, tty;
+	char label[64];
 	progress bar;
+	char tenant[FERRY_PART_MAX + 1]; /* tenant whose copy is running */
+	uint64_t tdone, ttotal;          /* its documents so far */
+	size_t tenants, tno;             /* tenants; its number (0..) */
 } ui;
+
+/* A tenant's copy is complete: one line above the bar. */
+static void tenant_line(ui *u)
+{
+	char a[32], b[32];
+	if (!u->tenant[0])
+		return;
+	fprintf(stderr, "%s  tenant %s: %s of %s docs copied (%zu/%zu tenants)\n",
+		u->tty && u->bar_open ? "\r\033[K" : "", u->tenant,
+		cli_count(u->tdone, a), cli_count(u->ttotal, b), u->tno + 1,
+		u->tenants);
+	u->tenant[0] = 0;
+}
 
 static int on_progress(void *ctx, const ferry_upgrade_progress *p)
 {
@@ -184,7 +249,9 @@ static int on_progress(void *ctx, const ferry_upgrade_progress *p)
 	if (u->quiet)
 		return 0;
 	int new_step = strcmp(u->step, p->step) != 0;
-	if ((new_step || p->item != u->item) && u->bar_open) {
+	if (new_step && !strcmp(u->step, "copy"))
+		tenant_line(u);
+	if (new_step && u->bar_open) {
 		progress_finish(&u->bar);
 		u->bar_open = 0;
 	}
@@ -192,18 +259,42 @@ static int on_progress(void *ctx, const ferry_upgrade_progress *p)
 		snprintf(u->step, sizeof u->step, "%s", p->step);
 		fprintf(stderr, "== %s\n", p->step);
 	}
-	if (p->item >= p->items || !p->source || !p->target || !*p->target ||
-	    strcmp(p->step, "copy"))
+	if (p->item >= p->items || !p->tenant || strcmp(p->step, "copy"))
 		return 0;
+	if (strcmp(u->tenant, p->tenant))
+		tenant_line(u);
+	snprintf(u->tenant, sizeof u->tenant, "%s", p->tenant);
+	u->tdone = p->tenant_done;
+	u->ttotal = p->tenant_total;
+	u->tenants = p->tenants;
+	u->tno = p->tenant_no;
 	if (!u->bar_open) {
-		snprintf(u->label, sizeof u->label, "%s -> %s", p->source,
-			 p->target);
-		progress_init(&u->bar, u->label, "docs", p->total, 0);
+		snprintf(u->label, sizeof u->label, "copy, %zu tenant%s",
+			 p->tenants, p->tenants == 1 ? "" : "s");
+		progress_init(&u->bar, u->label, "docs", p->all_total, 0);
 		u->bar_open = 1;
-		u->item = p->item;
 	}
-	progress_update(&u->bar, p->done, p->done);
+	progress_update(&u->bar, p->all_done, p->all_done);
 	return 0;
+}
+
+/* The plan's warnings (an index the migrations name that no tenant has:
+ * a typo would silently skip ops), before a run starts. */
+static void run_warnings(ferry_db *db, up_args *a)
+{
+	char *plan = NULL;
+	json_arena *ar = json_arena_new();
+	json_value *root, *w;
+	json_error je;
+	if (ar && !ferry_upgrade_plan(db, &a->o, &plan, NULL) &&
+	    !json_parse(ar, plan, strlen(plan), &root, &je) &&
+	    (w = json_get(root, "warnings", 8)) && w->type == JSON_ARRAY)
+		for (size_t i = 0; i < w->u.arr.n; i++)
+			if (w->u.arr.v[i]->type == JSON_STRING)
+				fprintf(stderr, "ferry: warning: %s\n",
+					w->u.arr.v[i]->u.str.s);
+	ferry_free(plan);
+	json_arena_free(ar);
 }
 
 static int upgrade_run(ferry_db *db, up_args *a, int resume)
@@ -212,7 +303,7 @@ static int upgrade_run(ferry_db *db, up_args *a, int resume)
 	ui u;
 	memset(&u, 0, sizeof u);
 	u.quiet = a->quiet;
-	u.item = (size_t)-1;
+	u.tty = isatty(STDERR_FILENO);
 	a->o.progress = on_progress;
 	a->o.ctx = &u;
 	if (!resume && !a->o.to)
@@ -220,8 +311,12 @@ static int upgrade_run(ferry_db *db, up_args *a, int resume)
 	if (a->o.no_snapshot && !a->quiet)
 		fprintf(stderr, "ferry: warning: upgrading without a snapshot "
 			"(--no-snapshot): keep the old version until you are sure\n");
+	if (!resume && !a->quiet)
+		run_warnings(db, a);
 	int rc = resume ? ferry_upgrade_resume(db, &a->o, &err)
 			: ferry_upgrade_run(db, &a->o, &err);
+	if (!u.quiet && !strcmp(u.step, "copy"))
+		tenant_line(&u);
 	if (u.bar_open)
 		progress_finish(&u.bar);
 	if (rc)
@@ -231,6 +326,24 @@ static int upgrade_run(ferry_db *db, up_args *a, int resume)
 		printf("active: release %s (data version %s)\n", st.release,
 		       st.data_version);
 	return 0;
+}
+
+/* Per tenant: the phase of its least advanced item and its documents. */
+static void print_status_tenants(const json_value *tn)
+{
+	char a[32], b[32];
+	if (!tn || tn->type != JSON_ARRAY || !tn->u.arr.n)
+		return;
+	printf("tenants: %zu\n", tn->u.arr.n);
+	for (size_t i = 0; i < tn->u.arr.n; i++) {
+		const json_value *t = tn->u.arr.v[i];
+		printf("  %-20s %-8s %s/%s docs, %lld items\n",
+		       json_str_member(t, "tenant", ""),
+		       json_str_member(t, "phase", ""),
+		       cli_count((uint64_t)json_int_member(t, "done", 0), a),
+		       cli_count((uint64_t)json_int_member(t, "total", 0), b),
+		       (long long)json_int_member(t, "items", 0));
+	}
 }
 
 static int upgrade_status(ferry_db *db, up_args *a)
@@ -255,7 +368,10 @@ static int upgrade_status(ferry_db *db, up_args *a)
 			       json_str_member(root, "to", ""), json_str_member(root, "to_release", ""), json_str_member(root, "state", ""));
 			if (*json_str_member(root, "error", ""))
 				printf("error: %s\n", json_str_member(root, "error", ""));
+			print_status_tenants(json_get(root, "tenants", 7));
 			items = json_get(root, "items", 5);
+			if (items && items->u.arr.n)
+				printf("items:\n");
 			for (size_t i = 0; items && i < items->u.arr.n; i++) {
 				const json_value *it = items->u.arr.v[i];
 				printf("  %-8s %-30s -> %-30s %-8s %lld/%lld docs\n",

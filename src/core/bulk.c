@@ -294,6 +294,36 @@ int ferry_bulk_commit(ferry_bulk *b, ferry_err *err)
 	return fdb_commit(t, err);
 }
 
+int ferry_bulk_commit_group(ferry_bulk *const *bs, size_t n, ferry_err *err)
+{
+	fstore_txn *t;
+	size_t i;
+	int rc;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (bs[i]->db != bs[0]->db)
+			return ferry_err_set(err, FERRY_EINVAL, "bulks of one "
+					     "group must use one data dir");
+	for (i = 0; i < n; i++)
+		if ((rc = ferry_bulk_prepare(bs[i], err)))
+			return rc;
+	if ((rc = fdb_begin(bs[0]->db, 1, &t, err)))
+		return rc;
+	for (i = 0; i < n; i++) {
+		resolve_all(bs[i], t);
+		if ((rc = apply_all(bs[i], t, err))) {
+			fdb_abort(t);
+			if (rc == FERRY_ENOMEM)
+				ferry_err_set(err, rc, "bulk write failed, nothing "
+					      "was written: out of memory");
+			return rc;
+		}
+	}
+	return fdb_commit(t, err);
+}
+
 int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
 		      ferry_err *op_err)
 {

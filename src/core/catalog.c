@@ -384,6 +384,13 @@ int fcat_tenant_put(fstore_txn *t, const char *tenant, ferry_err *err)
 	return rc;
 }
 
+int fcat_tenant_del(fstore_txn *t, const char *tenant)
+{
+	char key[KEY_MAX];
+	snprintf(key, sizeof key, "tenant/%s", tenant);
+	return t->store->ops->kv_del(t, key);
+}
+
 int fcat_tenant_exists(fstore_txn *t, const char *tenant)
 {
 	char key[KEY_MAX];

@@ -97,5 +97,7 @@ int fcat_version_each(fstore_txn *t,
 
 int fcat_tenant_put(fstore_txn *t, const char *tenant, ferry_err *err);
 int fcat_tenant_exists(fstore_txn *t, const char *tenant);
+/* Removes the tenant record only (its indices are the caller's). */
+int fcat_tenant_del(fstore_txn *t, const char *tenant);
 
 #endif

@@ -1,5 +1,12 @@
 /*
  * versions.c - the public API for data versions, releases and tenants.
+ *
+ * A new tenant gets the index set the others have: every logical index
+ * tenants have in the active version, with the same create body (tenant
+ * "default"'s, else the first tenant's by name), and its aliases. While
+ * an upgrade builds a new version, the same transaction also gives it
+ * the target indices and upgrade items (ujob_tenant_join), so the
+ * cutover switches it with every other tenant.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +16,10 @@
 #include "core/db.h"
 #include "core/err.h"
 #include "core/names.h"
+#include "core/tkey.h"
 #include "core/version.h"
+#include "core/index.h"
+#include "migrate/upgrade.h"
 
 struct vlist {
 	fstore_txn *t;
@@ -149,26 +159,179 @@ int ferry_release_record(ferry_db *db, const char *release, ferry_err *err)
 	return fdb_commit(t, err);
 }
 
+/* The logical indices tenants have in the active version, each with the
+ * physical index whose body the new tenant copies. */
+struct tset {
+	const char *active, *tenant;
+	struct tix {
+		char index[FERRY_PART_MAX + 1];
+		char from[FERRY_NAME_MAX + 1];
+		char owner[FERRY_PART_MAX + 1];
+	} *v;
+	size_t n;
+};
+
+static int tset_visit(void *p, const fcat_index *ix)
+{
+	struct tset *c = p;
+	size_t i;
+	if (strcmp(ix->version, c->active) || !ix->index[0] ||
+	    !strcmp(ix->index, FNAME_FAILED) || !strcmp(ix->tenant, c->tenant))
+		return 0;
+	for (i = 0; i < c->n && strcmp(c->v[i].index, ix->index); i++)
+		;
+	if (i == c->n) {
+		struct tix *nv = realloc(c->v, (c->n + 1) * sizeof *nv);
+		if (!nv)
+			return FERRY_ENOMEM;
+		c->v = nv;
+		c->n++;
+	} else if (!strcmp(c->v[i].owner, "default") ||
+		   (strcmp(ix->tenant, "default") &&
+		    strcmp(ix->tenant, c->v[i].owner) > 0)) {
+		return 0; /* keep default's, else the first tenant's by name */
+	}
+	snprintf(c->v[i].index, sizeof c->v[i].index, "%s", ix->index);
+	snprintf(c->v[i].from, sizeof c->v[i].from, "%s", ix->name);
+	snprintf(c->v[i].owner, sizeof c->v[i].owner, "%s", ix->tenant);
+	return 0;
+}
+
+/* Creates tenant's index and alias like c->v[i] (same body). */
+static int tset_create(fstore_txn *t, const struct tset *c, size_t i,
+		       ferry_err *err)
+{
+	char key[8 + FERRY_NAME_MAX], alias[FERRY_NAME_MAX + 1];
+	const char *v;
+	size_t vl = 0;
+	char *body = NULL;
+	snprintf(key, sizeof key, "ibody/%s", c->v[i].from);
+	if (t->store->ops->kv_get(t, key, &v, &vl) == 0 && vl) {
+		if (!(body = malloc(vl))) /* the next write moves v */
+			return ferry_err_set(err, FERRY_ENOMEM, NULL);
+		memcpy(body, v, vl);
+	}
+	fname_alias(c->tenant, c->v[i].index, alias, sizeof alias);
+	int rc = findex_create_txn(t, alias, body, vl, err);
+	free(body);
+	return rc;
+}
+
+static int tenant_add_in(fstore_txn *t, const char *tenant, ferry_err *err)
+{
+	fcat_settings s;
+	struct tset c = {NULL, tenant, NULL, 0};
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc)
+		return rc;
+	if (fcat_tenant_exists(t, tenant))
+		return ferry_err_set(err, FERRY_EEXISTS, "tenant '%s' already "
+				     "exists", tenant);
+	c.active = s.data_version;
+	if ((rc = fcat_tenant_put(t, tenant, err)))
+		return rc;
+	if ((rc = fcat_index_each(t, tset_visit, &c)))
+		rc = ferry_err_set(err, rc, "reading the catalog");
+	for (size_t i = 0; !rc && i < c.n; i++)
+		rc = tset_create(t, &c, i, err);
+	free(c.v);
+	return rc ? rc : ujob_tenant_join(t, tenant, err);
+}
+
 int ferry_tenant_add(ferry_db *db, const char *tenant, ferry_err *err)
 {
 	fstore_txn *t;
-	fcat_settings s;
 	int rc = fname_check_part(tenant, "tenant", err);
 	if (rc || (rc = fdb_begin(db, 1, &t, err)))
 		return rc;
-	if ((rc = fcat_settings_get(t, &s, err)))
-		goto fail;
-	if (fcat_tenant_exists(t, tenant)) {
-		rc = ferry_err_set(err, FERRY_EEXISTS, "tenant '%s' already "
-				   "exists", tenant);
-		goto fail;
+	if ((rc = tenant_add_in(t, tenant, err))) {
+		fdb_abort(t);
+		return rc;
 	}
-	if ((rc = fcat_tenant_put(t, tenant, err)))
-		goto fail;
 	return fdb_commit(t, err);
-fail:
-	fdb_abort(t);
-	return rc;
+}
+
+/* The tenant's indices in every version. */
+struct tdel {
+	const char *tenant;
+	fstore_txn *t;
+	fbuf names;  /* NUL-separated */
+	size_t n;
+	uint64_t docs;
+};
+
+static int tdel_visit(void *p, const fcat_index *ix)
+{
+	struct tdel *c = p;
+	fstore_stats st = {0};
+	if (strcmp(ix->tenant, c->tenant))
+		return 0;
+	c->t->store->ops->ix_stats(c->t, ix->ix, &st);
+	c->docs += st.docs;
+	c->n++;
+	return fbuf_add(&c->names, ix->name, strlen(ix->name) + 1);
+}
+
+static int tenant_remove_in(fstore_txn *t, struct tdel *c, int force,
+			    ferry_err *err)
+{
+	fcat_settings s;
+	ujob j;
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc)
+		return rc;
+	if (!strcmp(c->tenant, "default"))
+		return ferry_err_set(err, FERRY_EPERM, "tenant 'default' cannot be "
+			"removed: logical names without a tenant mean it");
+	if (!fcat_tenant_exists(t, c->tenant))
+		return ferry_err_set(err, FERRY_ENOTFOUND, "there is no tenant "
+				     "'%s'", c->tenant);
+	if (ujob_load_header(t, &j) == 0) {
+		int busy = ujob_building(&j);
+		if (busy)
+			rc = ferry_err_set(err, FERRY_EBUSY, "an upgrade to %s is "
+				"under way and covers tenant '%s'; remove it after the "
+				"upgrade finished or was aborted", j.to, c->tenant);
+		ujob_release(&j);
+		if (rc)
+			return rc;
+	}
+	if ((rc = fcat_index_each(t, tdel_visit, c)))
+		return ferry_err_set(err, rc, "reading the catalog");
+	if (c->docs && !force)
+		return ferry_err_set(err, FERRY_EPERM, "tenant '%s' has %zu indices "
+			"holding %llu documents; pass --force to delete them with "
+			"the tenant", c->tenant, c->n, (unsigned long long)c->docs);
+	const char *p = c->names.p;
+	for (size_t i = 0; i < c->n; i++, p += strlen(p) + 1)
+		if ((rc = findex_delete_txn(t, p, 1, err)))
+			return rc;
+	/* its keys go in the same transaction: a tenant created later under
+	 * the same name must not inherit them */
+	if ((rc = ftkey_drop_tenant(t, c->tenant, NULL, err)))
+		return rc;
+	return fcat_tenant_del(t, c->tenant);
+}
+
+int ferry_tenant_remove(ferry_db *db, const char *tenant, int force,
+			ferry_err *err)
+{
+	fstore_txn *t;
+	struct tdel c = {tenant, NULL, FBUF_INIT, 0, 0};
+	int rc = fname_check_part(tenant, "tenant", err);
+	if (rc || (rc = fdb_begin(db, 1, &t, err)))
+		return rc;
+	c.t = t;
+	rc = tenant_remove_in(t, &c, force, err);
+	fbuf_release(&c.names);
+	if (rc) {
+		fdb_abort(t);
+		return rc;
+	}
+	if ((rc = fdb_commit(t, err)))
+		return rc;
+	fdb_purge(db, NULL); /* free the deleted indices' pages */
+	return 0;
 }
 
 struct strv {

@@ -151,6 +151,8 @@ static int rollback_aliases(fstore_txn *t, const ujob *j, ferry_err *err)
 	for (size_t i = 0; i < j->n; i++) {
 		const uitem *it = &j->items[i];
 		fcat_index ix;
+		if (!fcat_tenant_exists(t, it->tenant))
+			continue; /* removed since, with its indices */
 		if (it->dst[0]) {
 			fname_alias(it->tenant, it->target, alias, sizeof alias);
 			if (!fcat_alias_get(t, alias, cur) && !strcmp(cur, it->dst))
@@ -265,7 +267,7 @@ static int vdel_check(fstore_txn *t, const char *version, ferry_err *err)
 	if (!strcmp(s.data_version, version))
 		return ferry_err_set(err, FERRY_EPERM, "%s is the active version; "
 			"it cannot be deleted", version);
-	if (ujob_load(t, &j) == 0) {
+	if (ujob_load_header(t, &j) == 0) {
 		int busy = !strcmp(j.to, version) && (!strcmp(j.state, "copy") ||
 			   !strcmp(j.state, "catchup") || !strcmp(j.state, "cutover"));
 		ujob_release(&j);

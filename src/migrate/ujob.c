@@ -79,27 +79,60 @@ static void item_from(const json_value *o, uitem *it)
 	it->dst_seq_cut = jnum(o, "dst_seq_cut");
 }
 
+/* Loads items j->n..n-1 (all of them for a new job). */
 static int load_items(fstore_txn *t, ujob *j, json_arena *a, size_t n)
 {
 	char key[48];
 	json_value *root;
 	if (n > 1000000)
 		return FERRY_ECORRUPT;
-	if (!(j->items = calloc(n ? n : 1, sizeof *j->items)))
+	if (n <= j->n && j->items)
+		return 0;
+	uitem *ni = realloc(j->items, (n ? n : 1) * sizeof *ni);
+	if (!ni)
 		return FERRY_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
+	j->items = ni;
+	for (size_t i = j->n; i < n; i++) {
 		snprintf(key, sizeof key, "upgrade/item/%05zu", i);
 		json_arena_reset(a);
 		int rc = load_rec(t, key, a, &root);
 		if (rc)
 			return rc == FERRY_ENOTFOUND ? FERRY_ECORRUPT : rc;
 		item_from(root, &j->items[i]);
+		j->n = i + 1;
 	}
-	j->n = n;
 	return 0;
 }
 
+int ujob_absorb(fstore_txn *t, ujob *j)
+{
+	json_arena *a = json_arena_new();
+	json_value *root;
+	if (!a)
+		return FERRY_ENOMEM;
+	int rc = load_rec(t, "upgrade", a, &root);
+	if (!rc) {
+		size_t n = (size_t)jnum(root, "items");
+		if (n > j->n)
+			rc = load_items(t, j, a, n);
+	}
+	json_arena_free(a);
+	return rc;
+}
+
+static int load_job(fstore_txn *t, ujob *j, int items);
+
 int ujob_load(fstore_txn *t, ujob *j)
+{
+	return load_job(t, j, 1);
+}
+
+int ujob_load_header(fstore_txn *t, ujob *j)
+{
+	return load_job(t, j, 0);
+}
+
+static int load_job(fstore_txn *t, ujob *j, int items)
 {
 	json_arena *a = json_arena_new();
 	json_value *root;
@@ -123,7 +156,7 @@ int ujob_load(fstore_txn *t, ujob *j)
 	const json_value *h = json_get(root, "hops", 4);
 	rc = h ? json_write(h, &j->hops) : fbuf_adds(&j->hops, "[]");
 	size_t n = (size_t)jnum(root, "items");
-	if (!rc)
+	if (!rc && items)
 		rc = load_items(t, j, a, n);
 out:
 	json_arena_free(a);
@@ -215,6 +248,47 @@ int ujob_delete(fstore_txn *t, size_t nitems)
 	return 0;
 }
 
+/* Per tenant, in the order tenants first appear among the items: item
+ * count, documents handled and to copy, and the phase of the tenant's
+ * least advanced item. */
+static int tenants_json(const ujob *j, fbuf *out)
+{
+	static const char *const order[] = {"copy", "catchup", "done"};
+	int rc = fbuf_adds(out, ",\"tenants\":[");
+	size_t nt = 0;
+	for (size_t i = 0; !rc && i < j->n; i++) {
+		const char *tn = j->items[i].tenant;
+		size_t k, items = 0, ph = 2;
+		uint64_t done = 0, total = 0;
+		if (i && !strcmp(j->items[i - 1].tenant, tn))
+			continue; /* items are grouped by tenant */
+		for (k = 0; k < i && strcmp(j->items[k].tenant, tn); k++)
+			;
+		if (k < i)
+			continue; /* listed with its first item */
+		for (k = i; k < j->n; k++) {
+			const uitem *it = &j->items[k];
+			if (strcmp(it->tenant, tn))
+				continue;
+			items++;
+			if (it->src[0] && it->dst[0]) {
+				uint64_t d = it->copied + it->dropped + it->failed;
+				total += it->total;
+				done += d < it->total ? d : it->total;
+			}
+			for (size_t o = 0; o < ph; o++)
+				if (!strcmp(it->phase, order[o]))
+					ph = o;
+		}
+		rc = fbuf_adds(out, nt++ ? ",{\"tenant\":" : "{\"tenant\":");
+		rc = rc ? rc : fbuf_add_jstr(out, tn, strlen(tn));
+		rc = rc ? rc : fbuf_addf(out, ",\"items\":%zu,\"phase\":\"%s\","
+			"\"done\":%llu,\"total\":%llu}", items, order[ph],
+			(unsigned long long)done, (unsigned long long)total);
+	}
+	return rc ? rc : fbuf_addc(out, ']');
+}
+
 int ujob_json(const ujob *j, fbuf *out)
 {
 	int rc = fbuf_addc(out, '{');
@@ -233,5 +307,7 @@ int ujob_json(const ujob *j, fbuf *out)
 			rc = fbuf_addc(out, ',');
 		rc = rc ? rc : item_json(&j->items[i], out);
 	}
-	return rc ? rc : fbuf_adds(out, "]}");
+	rc = rc ? rc : fbuf_addc(out, ']');
+	rc = rc ? rc : tenants_json(j, out);
+	return rc ? rc : fbuf_addc(out, '}');
 }

@@ -54,12 +54,33 @@ typedef struct ujob {
 void ujob_release(ujob *j);
 /* FERRY_ENOTFOUND if there is no job record. */
 int ujob_load(fstore_txn *t, ujob *j);
+/* The header only (state, versions, error): no items (j->n is 0), for
+ * callers that need the state of a job with thousands of items. */
+int ujob_load_header(fstore_txn *t, ujob *j);
 int ujob_save_header(fstore_txn *t, const ujob *j, ferry_err *err);
 int ujob_save_item(fstore_txn *t, const ujob *j, size_t i, ferry_err *err);
 int ujob_save(fstore_txn *t, const ujob *j, ferry_err *err);
 int ujob_delete(fstore_txn *t, size_t nitems);
-/* The job as JSON for `ferry upgrade status` and GET /migration/status. */
+/* Loads the items another process appended since j was loaded (the
+ * header's count grew: a tenant joined). Items already in j are kept as
+ * they are in memory. */
+int ujob_absorb(fstore_txn *t, ujob *j);
+/* The job as JSON for `ferry upgrade status` and GET /migration/status:
+ * the header, "items" (each with its checkpoint and counts) and
+ * "tenants" ([{"tenant","items","phase","done","total"}]: per tenant,
+ * documents handled and to copy, and its least advanced item's phase). */
 int ujob_json(const ujob *j, fbuf *out);
+/* 1 while the job's target set is being built (copy, catch-up, cutover):
+ * the states in which a new tenant must join it. */
+int ujob_building(const ujob *j);
+/* Makes tenant `tenant` (its active-version indices already created in t)
+ * part of the upgrade under way, inside t: for each of the job's program
+ * entries, the tenant's target index (with the body other tenants' target
+ * has) and an item in phase "catchup" (its source is new, so there is
+ * nothing to copy; the catch-up and the cutover apply what is written to
+ * it meanwhile), and the header's item count. Nothing if no upgrade is
+ * building a set or the tenant is already in it. */
+int ujob_tenant_join(fstore_txn *t, const char *tenant, ferry_err *err);
 
 /* Takes the lease (or renews ours). FERRY_EBUSY, with the owner named,
  * if a live owner holds it. `token` identifies this run. */

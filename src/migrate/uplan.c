@@ -3,6 +3,11 @@
  * finds and composes the chain of hops, lists one item per tenant and
  * source index, checks the index budget and hop files changed since they
  * were applied, and renders the plan as JSON.
+ *
+ * One plan covers every tenant. The budget counts physical indices, so
+ * tenants x versions: every index of every version that exists now plus
+ * the ones the upgrade creates; the plan shows both per tenant, and a
+ * refusal says how the count is made up and which old versions to delete.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +42,40 @@ void uplan_release(uplan *p)
 	strv_free(p->tenants, p->ntenants);
 	ujob_release(&p->job);
 	fbuf_release(&p->warnings);
+	free(p->tc);
+	free(p->vc);
 	memset(p, 0, sizeof *p);
+}
+
+/* The count record of `tenant`, added if new. NULL when out of memory. */
+static utcount *tcount(uplan *p, const char *tenant)
+{
+	for (size_t i = 0; i < p->ntc; i++)
+		if (!strcmp(p->tc[i].tenant, tenant))
+			return &p->tc[i];
+	utcount *n = realloc(p->tc, (p->ntc + 1) * sizeof *n);
+	if (!n)
+		return NULL;
+	p->tc = n;
+	memset(&n[p->ntc], 0, sizeof *n);
+	snprintf(n[p->ntc].tenant, sizeof n->tenant, "%s", tenant);
+	return &n[p->ntc++];
+}
+
+static int vcount(uplan *p, const char *version)
+{
+	for (size_t i = 0; i < p->nvc; i++)
+		if (!strcmp(p->vc[i].version, version)) {
+			p->vc[i].n++;
+			return 0;
+		}
+	uvcount *n = realloc(p->vc, (p->nvc + 1) * sizeof *n);
+	if (!n)
+		return FERRY_ENOMEM;
+	p->vc = n;
+	snprintf(n[p->nvc].version, sizeof n->version, "%s", version);
+	n[p->nvc++].n = 1;
+	return 0;
 }
 
 static int strv_add_unique(char ***v, size_t *n, const char *s)
@@ -69,6 +107,10 @@ struct src_ctx {
 static int collect_source(void *ctx, const fcat_index *ix)
 {
 	struct src_ctx *c = ctx;
+	utcount *tc = tcount(c->p, ix->tenant);
+	if (!tc || vcount(c->p, ix->version))
+		return FERRY_ENOMEM;
+	tc->now++;
 	c->p->live_indices++;
 	if (strcmp(ix->version, c->p->st.data_version) || !ix->index[0] ||
 	    !strcmp(ix->index, FNAME_FAILED))
@@ -137,11 +179,17 @@ static int add_item(uplan *p, const char *tenant, const fcat_index *src,
 		it->total = s.docs;
 		p->docs_total += s.docs;
 	}
+	utcount *tc = tcount(p, tenant);
+	if (!tc)
+		return FERRY_ENOMEM;
+	tc->items++;
+	tc->docs += it->total;
 	if (!in->dropped) {
 		snprintf(it->target, sizeof it->target, "%s", in->target);
 		fname_physical(p->to_token, tenant, in->target, it->dst,
 			       sizeof it->dst);
 		p->new_indices++;
+		tc->add++;
 	}
 	if (!src)
 		snprintf(it->phase, sizeof it->phase, "done");
@@ -203,7 +251,22 @@ static int check_changed(uplan *p, fstore_txn *t, int accept, ferry_err *err)
 	return 0;
 }
 
-static int budget_error(uplan *p, fstore_txn *t, ferry_err *err);
+static int budget_error(uplan *p, ferry_err *err);
+
+static int cmp_tcount(const void *a, const void *b)
+{
+	return strcmp(((const utcount *)a)->tenant, ((const utcount *)b)->tenant);
+}
+
+static int cmp_vcount(const void *a, const void *b)
+{
+	fversion x, y;
+	const char *vx = ((const uvcount *)a)->version;
+	const char *vy = ((const uvcount *)b)->version;
+	if (fversion_parse(vx, &x, NULL) || fversion_parse(vy, &y, NULL))
+		return strcmp(vx, vy);
+	return fversion_cmp(&x, &y);
+}
 
 static int plan_major(uplan *p, fstore_txn *t, const ferry_upgrade_opts *o,
 		      ferry_err *err)
@@ -227,8 +290,22 @@ static int plan_major(uplan *p, fstore_txn *t, const ferry_upgrade_opts *o,
 			  p->warnings.len ? "," : "", fmig_program_absent(p->prog));
 	if ((rc = build_items(p, t)))
 		return ferry_err_set(err, rc, "planning items");
+	qsort(p->tc, p->ntc, sizeof *p->tc, cmp_tcount);
+	qsort(p->vc, p->nvc, sizeof *p->vc, cmp_vcount);
 	if (p->live_indices + p->new_indices > p->budget)
-		return budget_error(p, t, err);
+		return budget_error(p, err);
+	return 0;
+}
+
+int uplan_kind(fstore_txn *t, const ferry_upgrade_opts *o,
+	       enum fversion_change *kind, ferry_err *err)
+{
+	uplan p;
+	memset(&p, 0, sizeof p);
+	int rc = fcat_settings_get(t, &p.st, err);
+	if (rc || (rc = classify(&p, o, err)))
+		return rc;
+	*kind = p.kind;
 	return 0;
 }
 
@@ -267,56 +344,126 @@ int uplan_build(ferry_db *db, fstore_txn *t, const ferry_upgrade_opts *o,
 	return fbuf_addc(&p->job.hops, ']');
 }
 
-/* Lists versions other than the active one that hold indices. */
-struct vcount {
-	const char *active;
-	char v[32][64];
-	size_t n[32];
-	size_t nv;
-};
-
-static int count_old(void *ctx, const fcat_index *ix)
+/* The tenants' counts in a few words: tenants with the same counts are
+ * grouped ("100 tenants with 8 each (4 now + 4 new)"), the biggest groups
+ * first, singles by name ("acme 10 (6 now + 4 new)"). */
+static void tenant_breakdown(const uplan *p, char *out, size_t n)
 {
-	struct vcount *c = ctx;
-	if (!ix->version[0] || !strcmp(ix->version, c->active))
-		return 0;
-	for (size_t i = 0; i < c->nv; i++)
-		if (!strcmp(c->v[i], ix->version)) {
-			c->n[i]++;
-			return 0;
+	size_t used = 0, shown = 0, groups = 0;
+	unsigned char *done = calloc(p->ntc ? p->ntc : 1, 1);
+	out[0] = 0;
+	if (!done)
+		return;
+	while (used + 60 < n) {
+		size_t best = p->ntc, cnt = 0;
+		for (size_t i = 0; i < p->ntc; i++) { /* the biggest group left */
+			size_t k = 0;
+			if (done[i])
+				continue;
+			for (size_t j = i; j < p->ntc; j++)
+				k += !done[j] && p->tc[j].now == p->tc[i].now &&
+				     p->tc[j].add == p->tc[i].add;
+			if (k > cnt)
+				best = i, cnt = k;
 		}
-	if (c->nv < 32) {
-		snprintf(c->v[c->nv], sizeof c->v[0], "%s", ix->version);
-		c->n[c->nv++] = 1;
+		if (best == p->ntc)
+			break;
+		const utcount *g = &p->tc[best];
+		if (groups++ == 4) {
+			snprintf(out + used, n - used, ", %zu more tenants",
+				 p->ntc - shown);
+			break;
+		}
+		if (cnt > 1)
+			used += (size_t)snprintf(out + used, n - used, "%s%zu tenants "
+				"with %zu each (%zu now + %zu new)", shown ? ", " : "",
+				cnt, g->now + g->add, g->now, g->add);
+		else
+			used += (size_t)snprintf(out + used, n - used, "%s%s %zu (%zu "
+				"now + %zu new)", shown ? ", " : "", g->tenant,
+				g->now + g->add, g->now, g->add);
+		for (size_t j = best; j < p->ntc; j++)
+			if (p->tc[j].now == g->now && p->tc[j].add == g->add)
+				done[j] = 1;
+		shown += cnt;
 	}
-	return 0;
+	free(done);
 }
 
-static int budget_error(uplan *p, fstore_txn *t, ferry_err *err)
+/* Old versions (not the active one) to delete, oldest first, until the
+ * upgrade fits; *enough is 0 when deleting all of them does not do. */
+static size_t room_by_deleting(const uplan *p, int *enough)
 {
-	struct vcount c;
-	char list[300] = "";
-	size_t used = 0;
-	memset(&c, 0, sizeof c);
-	c.active = p->st.data_version;
-	fcat_index_each(t, count_old, &c);
-	for (size_t i = 0; i < c.nv && used < sizeof list - 40; i++)
+	size_t after = p->live_indices + p->new_indices, k = 0;
+	*enough = after <= p->budget;
+	for (size_t i = 0; !*enough && i < p->nvc; i++) {
+		if (!strcmp(p->vc[i].version, p->st.data_version))
+			continue;
+		after -= p->vc[i].n;
+		k = i + 1;
+		*enough = after <= p->budget;
+	}
+	return k; /* versions vc[0..k) that are not active */
+}
+
+static int budget_error(uplan *p, ferry_err *err)
+{
+	char per[200], list[160] = "", fix[160] = "";
+	size_t used = 0, nold = 0;
+	int enough;
+	tenant_breakdown(p, per, sizeof per);
+	for (size_t i = 0; i < p->nvc && used < sizeof list - 40; i++) {
+		if (!strcmp(p->vc[i].version, p->st.data_version))
+			continue;
 		used += (size_t)snprintf(list + used, sizeof list - used,
-			"%s%s (%zu indices)", i ? ", " : "", c.v[i], c.n[i]);
+			"%s%s (%zu indices)", nold++ ? ", " : "", p->vc[i].version,
+			p->vc[i].n);
+	}
+	size_t k = room_by_deleting(p, &enough);
+	used = 0;
+	for (size_t i = 0; nold && enough && i < k && used < sizeof fix - 30; i++)
+		if (strcmp(p->vc[i].version, p->st.data_version))
+			used += (size_t)snprintf(fix + used, sizeof fix - used,
+				"%s%s", used ? " and " : "; deleting ", p->vc[i].version);
+	if (nold && enough)
+		snprintf(fix + used, sizeof fix - used, " makes room");
+	else if (nold)
+		snprintf(fix, sizeof fix, "; deleting all of them is not enough: "
+			 "raise the budget with --index-budget");
 	return ferry_err_set(err, FERRY_ELIMIT, "the upgrade would make %zu "
-		"indices, over the index budget of %u; delete an old version "
-		"first (`ferry indices delete --version V`)%s%s",
-		p->live_indices + p->new_indices, p->budget,
-		c.nv ? ": candidates: " : " (there is none to delete; raise the "
-		"budget with --index-budget)", list);
+		"indices, over the index budget of %u (%zu now + %zu new; per "
+		"tenant: %s); delete an old version first (`ferry indices delete "
+		"--version V`)%s%s%s", p->live_indices + p->new_indices, p->budget,
+		p->live_indices, p->new_indices, per, nold ? ": candidates: " :
+		" (there is none to delete; raise the budget with --index-budget)",
+		list, fix);
+}
+
+int uplan_compose(const ujob *j, const fmig_set *set, fmig_program **prog,
+		  ferry_err *err)
+{
+	fmig_chain *chain = NULL;
+	char **src = NULL;
+	size_t nsrc = 0;
+	int rc = fmig_plan_chain(set, j->from, j->to, &chain, err);
+	for (size_t i = 0; !rc && i < j->n; i++)
+		if (j->items[i].source[0] &&
+		    (rc = strv_add_unique(&src, &nsrc, j->items[i].source)))
+			ferry_err_set(err, rc, NULL);
+	if (!rc) {
+		qsort(src, nsrc, sizeof *src, cmp_str);
+		rc = fmig_compose_flags(chain, (const char *const *)src, nsrc,
+					FMIG_ABSENT_OK, prog, err);
+	}
+	fmig_chain_free(chain);
+	strv_free(src, nsrc);
+	return rc;
 }
 
 int uplan_program_for(const ujob *j, const ferry_upgrade_opts *o,
 		      fmig_set **set, fmig_program **prog, ferry_err *err)
 {
 	fmig_chain *chain = NULL;
-	char **src = NULL;
-	size_t nsrc = 0;
 	int rc = fmig_dir_load(uplan_migrations_dir(o), set, err);
 	if (rc || (rc = fmig_plan_chain(*set, j->from, j->to, &chain, err)))
 		goto out;
@@ -329,16 +476,9 @@ int uplan_program_for(const ujob *j, const ferry_upgrade_opts *o,
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < j->n; i++)
-		if (j->items[i].source[0] &&
-		    (rc = strv_add_unique(&src, &nsrc, j->items[i].source)))
-			goto out;
-	qsort(src, nsrc, sizeof *src, cmp_str);
-	rc = fmig_compose_flags(chain, (const char *const *)src, nsrc,
-				FMIG_ABSENT_OK, prog, err);
+	rc = uplan_compose(j, *set, prog, err);
 out:
 	fmig_chain_free(chain);
-	strv_free(src, nsrc);
 	return rc;
 }
 
@@ -396,6 +536,39 @@ static int items_json(const uplan *p, fbuf *out)
 	return rc ? rc : fbuf_addc(out, ']');
 }
 
+/* "tenants":[{"tenant","now","new","after","items","docs"}] */
+static int tenants_json(const uplan *p, fbuf *out)
+{
+	int rc = fbuf_adds(out, ",\"tenants\":[");
+	for (size_t i = 0; !rc && i < p->ntc; i++) {
+		const utcount *c = &p->tc[i];
+		rc = fbuf_adds(out, i ? ",{\"tenant\":" : "{\"tenant\":");
+		rc = rc ? rc : fbuf_add_jstr(out, c->tenant, strlen(c->tenant));
+		rc = rc ? rc : fbuf_addf(out, ",\"now\":%zu,\"new\":%zu,"
+			"\"after\":%zu,\"items\":%zu,\"docs\":%llu}", c->now, c->add,
+			c->now + c->add, c->items, (unsigned long long)c->docs);
+	}
+	return rc ? rc : fbuf_addc(out, ']');
+}
+
+/* "budget":{"limit","now","after","tenants","versions":[{"data_version",
+ * "indices"}]}: every version's indices after the upgrade (the target's
+ * are the new ones). A plan over the budget is refused instead, with the
+ * per-tenant breakdown and the versions to delete in its message. */
+static int budget_json(const uplan *p, fbuf *out)
+{
+	int rc = fbuf_addf(out, ",\"budget\":{\"limit\":%u,\"now\":%zu,"
+		"\"after\":%zu,\"tenants\":%zu,\"versions\":[", p->budget,
+		p->live_indices, p->live_indices + p->new_indices, p->ntc);
+	for (size_t i = 0; !rc && i < p->nvc; i++)
+		rc = fbuf_addf(out, "%s{\"data_version\":\"%s\",\"indices\":%zu}",
+			       i ? "," : "", p->vc[i].version, p->vc[i].n);
+	if (!rc && p->new_indices)
+		rc = fbuf_addf(out, "%s{\"data_version\":\"%s\",\"indices\":%zu}",
+			       p->nvc ? "," : "", p->to_dv, p->new_indices);
+	return rc ? rc : fbuf_adds(out, "]}");
+}
+
 int uplan_json(const uplan *p, fbuf *out)
 {
 	/* Rough rate for the estimate; docs/benchmarks.md has measured ones. */
@@ -407,11 +580,12 @@ int uplan_json(const uplan *p, fbuf *out)
 	rc = rc ? rc : hops_json(p, out);
 	if (!rc && p->prog)
 		rc = items_json(p, out);
-	rc = rc ? rc : fbuf_addf(out, ",\"docs\":%llu,\"estimated_seconds\":%.1f,"
-		"\"budget\":{\"limit\":%u,\"now\":%zu,\"after\":%zu},"
-		"\"warnings\":[%s]}", (unsigned long long)p->docs_total,
-		(double)p->docs_total / rate, p->budget, p->live_indices,
-		p->live_indices + p->new_indices,
+	if (!rc && p->prog)
+		rc = tenants_json(p, out);
+	rc = rc ? rc : fbuf_addf(out, ",\"docs\":%llu,\"estimated_seconds\":%.1f",
+		(unsigned long long)p->docs_total, (double)p->docs_total / rate);
+	rc = rc ? rc : budget_json(p, out);
+	rc = rc ? rc : fbuf_addf(out, ",\"warnings\":[%s]}",
 		p->warnings.len ? p->warnings.p : "");
 	return rc;
 }

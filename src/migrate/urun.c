@@ -1,13 +1,18 @@
 /*
  * urun.c - running an upgrade: take the lease, plan or load the job,
- * prepare the target set, copy every item in id order, and catch up with
+ * prepare the target set, copy every item (ucopy.c), and catch up with
  * the changes made meanwhile; then ucut.c switches over and verifies.
  *
  * Each batch is read in a short read transaction, transformed without
- * any lock, and written in one write transaction together with the item's
- * checkpoint and a renewal of the lease. So a run killed at any point
- * resumes from the last committed batch: nothing is lost or doubled, and
- * the source stays readable and writable throughout.
+ * any lock, and written in one write transaction together with its
+ * items' checkpoints and a renewal of the lease. So a run killed at any
+ * point resumes from the last committed batch: nothing is lost or
+ * doubled, and the source stays readable and writable throughout.
+ *
+ * One job covers every tenant. A tenant added while it runs joins it
+ * (ujob_tenant_join, in the tenant's own transaction); the runner picks
+ * its items up before each catch-up round and in the cutover, so the
+ * cutover switches it with the rest.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -25,11 +30,100 @@
 
 #define CATCHUP_LAG 2000 /* switch over once a round applies fewer */
 
-static double now_s(void)
+double urun_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uxf urun_xf(urun *r)
+{
+	uxf x = {r->prog, r->a, r->job.skip_bad};
+	return x;
+}
+
+int urun_tenants(urun *r)
+{
+	size_t *tof = realloc(r->tenant_of, (r->job.n + 1) * sizeof *tof);
+	if (!tof)
+		return FERRY_ENOMEM;
+	r->tenant_of = tof;
+	r->ntenants = 0;
+	for (size_t i = 0; i < r->job.n; i++) {
+		const char *tn = r->job.items[i].tenant;
+		/* items are grouped by tenant: mostly the previous one's */
+		size_t k = i && !strcmp(r->job.items[i - 1].tenant, tn) ? i - 1 : 0;
+		while (k < i && strcmp(r->job.items[k].tenant, tn))
+			k++;
+		tof[i] = k == i ? r->ntenants++ : tof[k];
+	}
+	r->tenant_items = r->job.n;
+	r->totals_ok = 0;
+	return 0;
+}
+
+static uint64_t item_done(const uitem *it)
+{
+	return it->copied + it->dropped + it->failed;
+}
+
+/* Per-tenant and overall counts for the progress callback, from every
+ * item: once per change, not once per report (a job may have thousands
+ * of items). */
+static int totals(urun *r)
+{
+	unsigned char *open = NULL;
+	uint64_t *td, *tt;
+	if (r->tenant_items != r->job.n && urun_tenants(r))
+		return FERRY_ENOMEM;
+	size_t nt = r->ntenants ? r->ntenants : 1;
+	if (!(td = realloc(r->tdone, nt * sizeof *td)))
+		return FERRY_ENOMEM;
+	r->tdone = td;
+	if (!(tt = realloc(r->ttotal, nt * sizeof *tt)))
+		return FERRY_ENOMEM;
+	r->ttotal = tt;
+	if (!(open = calloc(nt, 1)))
+		return FERRY_ENOMEM;
+	memset(td, 0, nt * sizeof *td);
+	memset(tt, 0, nt * sizeof *tt);
+	r->all_done = r->all_total = 0;
+	for (size_t i = 0; i < r->job.n; i++) {
+		const uitem *it = &r->job.items[i];
+		uint64_t d = item_done(it), tot = it->total;
+		if (!it->src[0] || !it->dst[0])
+			d = tot = 0;
+		if (d > tot)
+			d = tot; /* catch-up writes count too */
+		r->all_done += d;
+		r->all_total += tot;
+		td[r->tenant_of[i]] += d;
+		tt[r->tenant_of[i]] += tot;
+		if (!strcmp(it->phase, "copy"))
+			open[r->tenant_of[i]] = 1;
+	}
+	r->tenants_done = 0;
+	for (size_t k = 0; k < r->ntenants; k++)
+		r->tenants_done += !open[k];
+	free(open);
+	r->totals_ok = 1;
+	return 0;
+}
+
+static void report_totals(urun *r, size_t item, ferry_upgrade_progress *p)
+{
+	if (!r->totals_ok && totals(r))
+		return;
+	p->all_done = r->all_done;
+	p->all_total = r->all_total;
+	p->tenants = r->ntenants;
+	p->tenants_done = r->tenants_done;
+	if (item < r->job.n) {
+		p->tenant_no = r->tenant_of[item];
+		p->tenant_done = r->tdone[p->tenant_no];
+		p->tenant_total = r->ttotal[p->tenant_no];
+	}
 }
 
 int urun_report(urun *r, size_t item, uint64_t done)
@@ -37,22 +131,45 @@ int urun_report(urun *r, size_t item, uint64_t done)
 	if (!r->o->progress)
 		return 0;
 	const uitem *it = item < r->job.n ? &r->job.items[item] : NULL;
-	ferry_upgrade_progress p = {r->step, it ? it->tenant : NULL,
-		it ? it->src : NULL, it ? it->dst : NULL, done,
-		it ? it->total : 0, item, r->job.n};
+	ferry_upgrade_progress p;
+	memset(&p, 0, sizeof p);
+	p.step = r->step;
+	p.tenant = it ? it->tenant : NULL;
+	p.source = it ? it->src : NULL;
+	p.target = it ? it->dst : NULL;
+	p.done = done;
+	p.total = it ? it->total : 0;
+	p.item = item;
+	p.items = r->job.n;
+	report_totals(r, item, &p);
 	return r->o->progress(r->o->ctx, &p) ? FERRY_EBUSY : 0;
 }
 
 /* --throttle: sleep so that the average rate stays under the limit. */
-static void throttle(urun *r, size_t docs)
+void urun_throttle(urun *r, size_t docs, pthread_mutex_t *mu)
 {
 	if (!r->o->throttle)
 		return;
+	if (mu)
+		pthread_mutex_lock(mu);
 	r->throttled += docs;
 	double want = (double)r->throttled / (double)r->o->throttle;
-	double el = now_s() - r->t0;
+	if (mu)
+		pthread_mutex_unlock(mu);
+	double el = urun_now() - r->t0;
 	if (want > el)
 		usleep((useconds_t)((want - el) * 1e6));
+}
+
+int urun_absorb(urun *r, fstore_txn *t, ferry_err *err)
+{
+	size_t n = r->job.n;
+	int rc = ujob_absorb(t, &r->job);
+	if (rc)
+		return ferry_err_set(err, rc, "reading the upgrade's items");
+	if (r->job.n != n)
+		rc = urun_tenants(r);
+	return rc ? ferry_err_set(err, rc, NULL) : 0;
 }
 
 /* ---- reading a page of source entries ---- */
@@ -84,10 +201,9 @@ static int keep(void *ctx, const fstore_entry *e)
 	return 0;
 }
 
-static void page_reset(upage *pg)
+void upage_reset(upage *pg)
 {
 	pg->n = 0;
-	pg->last = 0;
 	fbuf_clear(&pg->in);
 	fbuf_clear(&pg->out);
 }
@@ -100,34 +216,25 @@ void upage_release(upage *pg)
 	memset(pg, 0, sizeof *pg);
 }
 
-/* Reads the next page of the copy, after `after`. */
-static int read_scan(urun *r, upage *pg, const uitem *it, const char *after,
-		     size_t after_len)
+int urun_read_more(urun *r, upage *pg, const uitem *it, const char *after,
+		   size_t after_len, size_t limit, size_t *got)
 {
 	fstore_txn *t;
+	size_t n0 = pg->n;
 	int rc = fdb_begin(r->db, 0, &t, NULL);
 	if (rc)
 		return rc;
-	page_reset(pg);
 	rc = r->db->ops->doc_scan(t, it->src_ix, after_len ? after : NULL,
-				  after_len, r->batch, keep, pg);
+				  after_len, limit, keep, pg);
 	fdb_abort(t);
-	if (rc)
-		return rc;
-	if (pg->n == 0) {
-		pg->last = 1;
-		return 0;
-	}
-	const rent *x = &pg->ents[pg->n - 1];
-	memcpy(pg->after, pg->in.p + x->id_off, x->idlen);
-	pg->after_len = (uint32_t)x->idlen;
-	return 0;
+	*got = pg->n - n0;
+	return rc;
 }
 
 int urun_read_changes(urun *r, upage *pg, fstore_txn *t, const uitem *it,
 		      size_t limit)
 {
-	page_reset(pg);
+	upage_reset(pg);
 	return r->db->ops->changes(t, it->src_ix, it->seq, limit, keep, pg);
 }
 
@@ -150,36 +257,38 @@ static int fail_record(upage *pg, rent *x, const uitem *it, const char *why)
 	return rc;
 }
 
-static int transform_one(urun *r, upage *pg, rent *x, const uitem *it,
+static int transform_one(const uxf *xf, upage *pg, rent *x, const uitem *it,
 			 ferry_err *err)
 {
 	json_value *doc;
 	json_error je;
 	ferry_err e = {0};
 	int rc;
-	if (fmig_program_index(r->prog, it->pi)->nops == 0) {
+	if (fmig_program_index(xf->prog, it->pi)->nops == 0) {
 		x->out_off = pg->out.len; /* no ops: the body as it is, byte */
 		x->out_len = x->body_len; /* for byte (escapes kept) */
 		rc = fbuf_add(&pg->out, pg->in.p + x->body_off, x->body_len);
 		return rc ? ferry_err_set(err, rc, NULL) : 0;
 	}
-	json_arena_reset(r->a);
-	rc = json_parse(r->a, pg->in.p + x->body_off, x->body_len, &doc, &je);
+	json_arena_reset(xf->a);
+	rc = json_parse(xf->a, pg->in.p + x->body_off, x->body_len, &doc, &je);
 	if (rc)
 		snprintf(e.msg, sizeof e.msg, "stored body is not JSON (byte %zu)",
 			 je.offset);
 	else
-		rc = fmig_program_apply(r->prog, it->pi, r->a, &doc, &x->dropped,
+		rc = fmig_program_apply(xf->prog, it->pi, xf->a, &doc, &x->dropped,
 					&e);
 	if (rc == FERRY_ENOMEM)
 		return ferry_err_set(err, rc, NULL);
-	if (rc && r->job.skip_bad)
+	if (rc && xf->skip_bad)
 		return fail_record(pg, x, it, e.msg);
 	if (rc)
-		return ferry_err_set(err, rc, "document '%.*s' of %s: %s; fix the "
-			"document or the migration, or run with --skip-bad to put "
-			"such documents into the _failed index", (int)x->idlen,
-			pg->in.p + x->id_off, it->src, e.msg);
+		return ferry_err_set(err, rc, "tenant '%s': document '%.*s' of %s: "
+			"%s; nothing was switched (for any tenant): fix the "
+			"document or the migration and resume, or run with "
+			"--skip-bad to put such documents into the _failed index",
+			it->tenant, (int)x->idlen, pg->in.p + x->id_off, it->src,
+			e.msg);
 	if (x->dropped)
 		return 0;
 	x->out_off = pg->out.len;
@@ -188,13 +297,19 @@ static int transform_one(urun *r, upage *pg, rent *x, const uitem *it,
 	return rc ? ferry_err_set(err, rc, NULL) : 0;
 }
 
-int urun_transform(urun *r, upage *pg, const uitem *it, ferry_err *err)
+int urun_transform(const uxf *xf, upage *pg, const uitem *it, ferry_err *err)
 {
-	for (size_t i = 0; i < pg->n; i++) {
+	return urun_transform_range(xf, pg, 0, pg->n, it, err);
+}
+
+int urun_transform_range(const uxf *xf, upage *pg, size_t from, size_t to,
+			 const uitem *it, ferry_err *err)
+{
+	for (size_t i = from; i < to; i++) {
 		rent *x = &pg->ents[i];
 		if (x->deleted)
 			continue;
-		int rc = transform_one(r, pg, x, it, err);
+		int rc = transform_one(xf, pg, x, it, err);
 		if (rc)
 			return rc;
 	}
@@ -226,7 +341,14 @@ static int put_failed(urun *r, upage *pg, fstore_txn *t, const uitem *it,
 /* Writes a transformed page into the item's target inside t. */
 int urun_apply(urun *r, upage *pg, fstore_txn *t, uitem *it, ferry_err *err)
 {
-	for (size_t i = 0; i < pg->n; i++) {
+	return urun_apply_range(r, pg, 0, pg->n, t, it, err);
+}
+
+int urun_apply_range(urun *r, upage *pg, size_t from, size_t to,
+		     fstore_txn *t, uitem *it, ferry_err *err)
+{
+	r->totals_ok = 0; /* the item's counts change */
+	for (size_t i = from; i < to; i++) {
 		rent *x = &pg->ents[i];
 		const char *id = pg->in.p + x->id_off;
 		uint64_t seq;
@@ -281,6 +403,7 @@ static int set_state(urun *r, const char *state, ferry_err *err)
 	if (rc)
 		return rc;
 	if ((rc = ulease_renew(t, r->token, err)) ||
+	    (rc = urun_absorb(r, t, err)) ||
 	    (rc = ujob_save_header(t, &r->job, err))) {
 		fdb_abort(t);
 		return rc;
@@ -288,151 +411,20 @@ static int set_state(urun *r, const char *state, ferry_err *err)
 	return fdb_commit(t, err);
 }
 
-/* ---- the copy: this thread reads and transforms page k+1 while a
- * writer thread commits page k ---- */
-
-typedef struct copier {
-	urun *r;
-	size_t item;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	upage *full;     /* handed to the writer */
-	int busy[2];     /* page in use by the writer */
-	int done, rc;
-	ferry_err err;
-} copier;
-
-/* Commits page pg: checkpoint = its last id; the last (empty) page moves
- * the item to catch-up. */
-static int commit_copy_page(copier *c, upage *pg)
-{
-	uitem *it = &c->r->job.items[c->item];
-	if (pg->last) {
-		snprintf(it->phase, sizeof it->phase, "catchup");
-		it->seq = it->start_seq;
-	} else {
-		memcpy(it->after, pg->after, pg->after_len);
-		it->after_len = pg->after_len;
-	}
-	int rc = write_page(c->r, pg, c->item, &c->err);
-	if (rc && pg->last)
-		snprintf(it->phase, sizeof it->phase, "copy");
-	return rc;
-}
-
-static void *copy_writer(void *arg)
-{
-	copier *c = arg;
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		while (!c->full && !c->done)
-			pthread_cond_wait(&c->cv, &c->mu);
-		if (!c->full)
-			break;
-		upage *pg = c->full;
-		c->full = NULL;
-		pthread_mutex_unlock(&c->mu);
-		int rc = c->rc ? c->rc : commit_copy_page(c, pg);
-		pthread_mutex_lock(&c->mu);
-		if (rc && !c->rc)
-			c->rc = rc;
-		c->busy[pg - c->r->pages] = 0;
-		pthread_cond_broadcast(&c->cv);
-	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
-}
-
-/* Waits until the writer released page k; returns the writer's error. */
-static int wait_page(copier *c, int k)
-{
-	pthread_mutex_lock(&c->mu);
-	while (c->busy[k] && !c->rc)
-		pthread_cond_wait(&c->cv, &c->mu);
-	int rc = c->rc;
-	pthread_mutex_unlock(&c->mu);
-	return rc;
-}
-
-static void hand_page(copier *c, int k)
-{
-	pthread_mutex_lock(&c->mu);
-	while (c->full && !c->rc)
-		pthread_cond_wait(&c->cv, &c->mu);
-	c->busy[k] = 1;
-	c->full = &c->r->pages[k];
-	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-}
-
-static int produce(copier *c, ferry_err *err)
-{
-	urun *r = c->r;
-	uitem *it = &r->job.items[c->item];
-	char after[FERRY_ID_MAX + 1];
-	size_t after_len = it->after_len;
-	uint64_t done = it->copied + it->dropped + it->failed;
-	int rc = 0, k = 0;
-	memcpy(after, it->after, after_len);
-	for (int last = 0; !last; k ^= 1) {
-		upage *pg = &r->pages[k];
-		if ((rc = wait_page(c, k)))
-			return 0; /* the writer's error is reported */
-		if ((rc = read_scan(r, pg, it, after, after_len)))
-			return ferry_err_set(err, rc, "reading %s", it->src);
-		if ((rc = urun_transform(r, pg, it, err)))
-			return rc;
-		last = pg->last;
-		memcpy(after, pg->after, pg->after_len);
-		after_len = pg->after_len;
-		hand_page(c, k);
-		done += pg->n;
-		throttle(r, pg->n);
-		if ((rc = urun_report(r, c->item, done)))
-			return ferry_err_set(err, rc, "stopped by the caller; "
-					     "`ferry upgrade resume` goes on");
-	}
-	return 0;
-}
-
-static int copy_item(urun *r, size_t i, ferry_err *err)
-{
-	copier c;
-	pthread_t th;
-	uitem *it = &r->job.items[i];
-	if (strcmp(it->phase, "copy"))
-		return 0;
-	memset(&c, 0, sizeof c);
-	c.r = r;
-	c.item = i;
-	pthread_mutex_init(&c.mu, NULL);
-	pthread_cond_init(&c.cv, NULL);
-	urun_report(r, i, it->copied + it->dropped + it->failed);
-	if (pthread_create(&th, NULL, copy_writer, &c))
-		return ferry_err_set(err, FERRY_ENOMEM, "cannot start a thread");
-	int rc = produce(&c, err);
-	pthread_mutex_lock(&c.mu);
-	c.done = 1;
-	if (rc && !c.rc)
-		c.rc = rc; /* the writer commits nothing more */
-	pthread_cond_broadcast(&c.cv);
-	pthread_mutex_unlock(&c.mu);
-	pthread_join(th, NULL);
-	if (!rc && c.rc) {
-		rc = c.rc;
-		if (err)
-			*err = c.err;
-	}
-	pthread_cond_destroy(&c.cv);
-	pthread_mutex_destroy(&c.mu);
-	return rc;
-}
-
 /* One catch-up round over all items: applies changes since each item's
  * checkpoint. *applied counts what it did. */
 static int catchup_round(urun *r, uint64_t *applied, ferry_err *err)
 {
 	upage *pg = &r->pages[0];
+	uxf xf = urun_xf(r);
+	fstore_txn *rt;
+	int rc0 = fdb_begin(r->db, 0, &rt, err);
+	if (rc0)
+		return rc0;
+	rc0 = urun_absorb(r, rt, err); /* tenants added meanwhile */
+	fdb_abort(rt);
+	if (rc0)
+		return rc0;
 	*applied = 0;
 	for (size_t i = 0; i < r->job.n; i++) {
 		uitem *it = &r->job.items[i];
@@ -452,7 +444,7 @@ static int catchup_round(urun *r, uint64_t *applied, ferry_err *err)
 			if (pg->n == 0)
 				break;
 			it->seq = pg->ents[pg->n - 1].seq;
-			if ((rc = urun_transform(r, pg, it, err)) ||
+			if ((rc = urun_transform(&xf, pg, it, err)) ||
 			    (rc = write_page(r, pg, i, err))) {
 				it->seq = seq0;
 				return rc;
@@ -669,9 +661,8 @@ static int run_steps(urun *r, ferry_err *err)
 	int rc = 0;
 	if (!strcmp(r->job.state, "copy")) {
 		r->step = "copy";
-		for (size_t i = 0; !rc && i < r->job.n; i++)
-			rc = copy_item(r, i, err);
-		if (rc || (rc = set_state(r, "catchup", err)))
+		if ((rc = urun_copy(r, err)) ||
+		    (rc = set_state(r, "catchup", err)))
 			return rc;
 	}
 	if (!strcmp(r->job.state, "catchup")) {
@@ -719,18 +710,21 @@ static void urun_release(urun *r)
 	upage_release(&r->pages[0]);
 	upage_release(&r->pages[1]);
 	fbuf_release(&r->warnings);
+	free(r->tenant_of);
+	free(r->tdone);
+	free(r->ttotal);
 }
 
-/* 1 if a new major upgrade would start (no job under way, MAJOR plan). */
+/* 1 if a new major upgrade would start (no job under way, a MAJOR move);
+ * only the releases are compared (cheap with thousands of tenants). */
 static int needs_snapshot(urun *r, ferry_err *err)
 {
 	fstore_txn *t;
-	uplan p;
 	ujob j;
-	int major = 0;
+	enum fversion_change kind = FVERSION_SAME;
 	if (fdb_begin(r->db, 0, &t, err))
 		return 0;
-	if (ujob_load(t, &j) == 0) {
+	if (ujob_load_header(t, &j) == 0) {
 		int live = job_active(&j);
 		ujob_release(&j);
 		if (live) {
@@ -738,11 +732,23 @@ static int needs_snapshot(urun *r, ferry_err *err)
 			return 0;
 		}
 	}
-	if (uplan_build(r->db, t, r->o, &p, NULL) == 0)
-		major = p.kind == FVERSION_MAJOR;
+	int rc = uplan_kind(t, r->o, &kind, NULL);
+	fdb_abort(t);
+	return !rc && kind == FVERSION_MAJOR;
+}
+
+/* 1 if the whole plan builds: no snapshot for an upgrade that would be
+ * refused (begin() then says why). */
+static int plan_builds(urun *r)
+{
+	fstore_txn *t;
+	uplan p;
+	if (fdb_begin(r->db, 0, &t, NULL))
+		return 0;
+	int rc = uplan_build(r->db, t, r->o, &p, NULL);
 	uplan_release(&p);
 	fdb_abort(t);
-	return major;
+	return rc == 0;
 }
 
 static int pick_repo(urun *r, char *out, size_t n, ferry_err *err)
@@ -785,6 +791,8 @@ static int pre_snapshot(urun *r, ferry_err *err)
 			  "upgraded without a snapshot\"", r->warnings.len ? "," : "");
 		return 0;
 	}
+	if (!plan_builds(r))
+		return 0;
 	if ((rc = fdb_begin(r->db, 0, &t, err)))
 		return rc;
 	rc = fcat_settings_get(t, &s, err);
@@ -819,10 +827,10 @@ static int urun_main(ferry_db *db, const ferry_upgrade_opts *o, int resume,
 	if (o->throttle && r.batch > o->throttle * 2 + 100)
 		r.batch = o->throttle * 2 + 100; /* commit, and renew the lease,
 						    every few seconds */
-	r.t0 = now_s();
+	r.t0 = urun_now();
 	gethostname(host, sizeof host - 1);
 	snprintf(r.token, sizeof r.token, "%s:%ld:%llx", host, (long)getpid(),
-		 (unsigned long long)(now_s() * 1e6));
+		 (unsigned long long)(urun_now() * 1e6));
 	if (!(r.a = json_arena_new()))
 		return ferry_err_set(err, FERRY_ENOMEM, NULL);
 	int rc = 0;

@@ -1,7 +1,8 @@
 /*
  * h_bulk.c - POST /_bulk and /{index}/_bulk: Elasticsearch's NDJSON bulk
  * format (action line, then a source line for index and create), all
- * operations of one request committed in ONE ferry transaction, and ES's
+ * operations of one request committed in ONE ferry transaction (shared
+ * with concurrent requests by commitq.c's group commit), and ES's
  * response: {"took","errors","items":[{"index":{..,"status":201}}]} with a
  * per-item error object for items that failed. A line that is not an
  * action fails the whole request (400, naming the line) before anything is
@@ -349,7 +350,7 @@ void h_bulk(freq *r)
 				   "out of memory reading the bulk request");
 		goto out;
 	}
-	if (ferry_bulk_count(c.b) && (rc = ferry_bulk_commit(c.b, &err))) {
+	if (ferry_bulk_count(c.b) && (rc = fsrv_bulk_commit(r->srv, c.b, &err))) {
 		freq_ferr(r, rc, &err);
 		goto out;
 	}

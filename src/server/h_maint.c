@@ -233,6 +233,7 @@ void h_info_version(freq *r)
 		  running ? "true" : "false",
 		  lease_elsewhere(upgrade_record(r->db, a, NULL), why,
 				  sizeof(why)) ? "true" : "false");
+	fsrv_tms_json(s, &r->out);
 	versions_json(&r->out, v, nv);
 	fbuf_addc(&r->out, '}');
 	freq_ok(r, 200);
@@ -769,15 +770,40 @@ void h_indices_version_delete(freq *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* /tenants                                                            */
+/* /tenants (also served by ferryd --tms, see tms.c)                   */
 
+/* The registry a tenant manager serves (docs/tenants.md):
+ * {"tenants":[{"name","created_ms"}],"keys":[{"sha256","tenants",
+ * "created_ms","source"}],"generated_ms"}. Keys appear by hash only. */
+static void tenants_registry(freq *r)
+{
+	char *js = NULL;
+	ferry_err e = {0, ""};
+	int rc = ferry_tenant_registry(r->db, &js, &e);
+
+	if (rc) {
+		freq_ferr(r, rc, &e);
+		return;
+	}
+	fbuf_add(&r->out, js, strlen(js) - 1); /* without its closing brace */
+	fbuf_addf(&r->out, ",\"generated_ms\":%lld}", (long long)fsrv_now_ms());
+	ferry_free(js);
+	freq_ok(r, 200);
+}
+
+/* GET /tenants: {"tenants":[{"name"}]}; in --tms mode or with
+ * ?keys=true, the registry with the keys' hashes. */
 void h_tenants_get(freq *r)
 {
 	char **t = NULL;
 	ferry_err e = {0, ""};
-	int rc = ferry_tenant_list(r->db, &t, &e);
+	int rc;
 
-	if (rc) {
+	if (freq_flag(r, "keys", r->srv->tms_mode)) {
+		tenants_registry(r);
+		return;
+	}
+	if ((rc = ferry_tenant_list(r->db, &t, &e))) {
 		freq_ferr(r, rc, &e);
 		return;
 	}
@@ -788,19 +814,47 @@ void h_tenants_get(freq *r)
 	freq_ok(r, 200);
 }
 
+/* Makes a key scoped to the new tenant and appends ,"key":..,"sha256":..
+ * to r->out; on failure replies 500 and returns -1. */
+static int tenant_key_reply(freq *r, const char *name)
+{
+	const char *scope[1] = {name};
+	char key[FERRY_KEY_MAX + 1], hex[FERRY_KEY_HASH_MAX + 1];
+	ferry_err e = {0, ""};
+	int rc = ferry_tenant_key_create(r->db, scope, 1, key, &e);
+
+	if (!rc && (rc = ferry_tenant_key_hash(key, hex)))
+		snprintf(e.msg, sizeof(e.msg), "%s", ferry_strerror(rc));
+	if (rc) {
+		freq_error(r, 500, "exception", "tenant %s was added, but no key "
+			   "was made for it: %s; make one with `ferry tenant key "
+			   "create %s`", name, e.msg, name);
+		return -1;
+	}
+	fbuf_adds(&r->out, ",\"key\":");
+	add_jstr(&r->out, key);
+	fbuf_adds(&r->out, ",\"sha256\":");
+	add_jstr(&r->out, hex);
+	return 0;
+}
+
+/* POST /tenants {"name":"acme"[,"key":true]}: adds the tenant; with
+ * "key" (the default in --tms mode) also a key scoped to it, shown only
+ * in this reply. */
 void h_tenants_post(freq *r)
 {
-	static const char *const known[] = {"name", NULL};
+	static const char *const known[] = {"name", "key", NULL};
 	json_arena *a = json_arena_new();
 	json_value *body, *name;
 	ferry_err e = {0, ""};
-	int rc;
+	int rc, want_key = r->srv->tms_mode;
 
 	if (!a) {
 		freq_ferr(r, FERRY_ENOMEM, NULL);
 		return;
 	}
-	if (freq_body_object(r, a, 1, &body) || body_known(r, body, known))
+	if (freq_body_object(r, a, 1, &body) || body_known(r, body, known) ||
+	    body_bool(r, body, "key", &want_key))
 		goto out;
 	name = json_get(body, "name", 4);
 	if (!name || name->type != JSON_STRING) {
@@ -819,6 +873,8 @@ void h_tenants_post(freq *r)
 	}
 	fbuf_adds(&r->out, "{\"acknowledged\":true,\"name\":");
 	add_jstr(&r->out, name->u.str.s);
+	if (want_key && tenant_key_reply(r, name->u.str.s))
+		goto out;
 	fbuf_addc(&r->out, '}');
 	freq_ok(r, 201);
 out:

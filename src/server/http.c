@@ -172,7 +172,9 @@ static void dispatch(freq *r, char *path)
 
 	if (split_path(r, path))
 		return;
-	rt = fsrv_route_find(r->method, r->seg, r->nseg, &allowed);
+	rt = r->srv->tms_mode ?
+		fsrv_tms_route_find(r->method, r->seg, r->nseg, &allowed) :
+		fsrv_route_find(r->method, r->seg, r->nseg, &allowed);
 	if (!rt && allowed) {
 		allowed_text(allowed, allow, sizeof(allow));
 		freq_error(r, 405, "method_not_allowed_exception",
@@ -253,7 +255,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, freq *r)
 	if (r->status == 405 && r->method) {
 		int allowed;
 
-		fsrv_route_find(r->method, r->seg, r->nseg, &allowed);
+		(r->srv->tms_mode ? fsrv_tms_route_find : fsrv_route_find)(
+			r->method, r->seg, r->nseg, &allowed);
 		allowed_text(allowed, allow, sizeof(allow));
 		MHD_add_response_header(resp, "Allow", allow);
 	}

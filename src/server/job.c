@@ -74,8 +74,16 @@ static int job_progress(void *ctx, const ferry_upgrade_progress *p)
 		if (copy)
 			j->docs_done = j->base_done + p->done;
 	}
+	if (was_copy && strcmp(p->step, "copy") && j->rate <= 0 &&
+	    j->copy_us && j->docs_done) {
+		/* a copy shorter than one sample: its average rate */
+		int64_t us = fsrv_mono_us() - j->copy_us;
+		j->rate = (double)j->docs_done * 1e6 / (double)(us > 0 ? us : 1);
+	}
 	if (!strcmp(p->step, "copy")) {
 		int64_t now = fsrv_mono_us();
+		if (!j->copy_us)
+			j->copy_us = now;
 		if (!j->rate_us || j->docs_done < j->rate_docs) {
 			j->rate_us = now;
 			j->rate_docs = j->docs_done;

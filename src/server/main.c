@@ -20,7 +20,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: ferryd [--help] [--version]\n"
+	fputs("usage: ferryd [--help] [--version] [--tms]\n"
 	      "\n"
 	      "Serves a ferry data dir over HTTP: an Elasticsearch-style document\n"
 	      "API, snapshot and lifecycle-policy routes, the maintenance API and\n"
@@ -41,6 +41,13 @@ static void usage(FILE *f)
 	      "  FERRY_SLM_INTERVAL  seconds between lifecycle-policy checks (60)\n"
 	      "  FERRY_UPGRADE_THROTTLE  max documents/s an upgrade started by\n"
 	      "                      ferryd copies (default: no limit)\n"
+	      "  MULTI_TENANT        yes: take tenants and their keys from a tenant\n"
+	      "                      manager (docs/tenants.md); needs\n"
+	      "  MULTI_TENANT_MANAGER_URL      its base URL (http://tms:9300)\n"
+	      "  MULTI_TENANT_MANAGER_API_KEY  the key it expects (Bearer)\n"
+	      "  FERRY_TMS_REFRESH   seconds between refreshes of its list (30)\n"
+	      "--tms serves a tenant manager instead (GET/POST/DELETE /tenants on\n"
+	      "the registry in FERRY_DATA, FERRY_ADMIN_KEY as its API key).\n"
 	      "Stops cleanly on SIGTERM or SIGINT.\n", f);
 }
 
@@ -259,6 +266,7 @@ static void shut_down(fsrv *s, int sig)
 	pthread_mutex_unlock(&s->mu);
 	fsrv_http_stop(s, 30);
 	fsrv_slm_stop(s);
+	fsrv_tms_stop(s);
 	fsrv_job_stop(s);
 	ferry_db_sync(s->db, NULL);
 	fprintf(stderr, "ferryd: stopped\n");
@@ -281,7 +289,9 @@ int main(int argc, char **argv)
 		printf("ferryd %s\n", FERRY_VERSION_STRING);
 		return 0;
 	}
-	if (argc > 1) {
+	if (argc == 2 && !strcmp(argv[1], "--tms"))
+		srv.tms_mode = 1;
+	else if (argc > 1) {
 		fprintf(stderr, "ferryd: unknown argument '%s'\n", argv[1]);
 		usage(stderr);
 		return 2;
@@ -294,6 +304,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&srv.mu, NULL);
 	pthread_cond_init(&srv.cond, NULL);
+	pthread_mutex_init(&srv.cq_mu, NULL);
+	pthread_cond_init(&srv.cq_cond, NULL);
 	if (!listen_spec || !*listen_spec)
 		listen_spec = "127.0.0.1:9200";
 	if (parse_listen(listen_spec, &addr)) {
@@ -301,8 +313,9 @@ int main(int argc, char **argv)
 				"e.g. 127.0.0.1:9200 or [::1]:9200\n", listen_spec);
 		return 2;
 	}
-	if (configure(&srv) || open_data(&srv, &st) ||
-	    follow_release(&srv, &st))
+	if (configure(&srv) || fsrv_tms_configure(&srv) ||
+	    open_data(&srv, &st) || follow_release(&srv, &st) ||
+	    fsrv_tms_start(&srv))
 		goto out;
 	if (fsrv_http_start(&srv, (struct sockaddr *)&addr)) {
 		fprintf(stderr, "ferryd: cannot listen on %s: %m (port in use? "
@@ -317,11 +330,14 @@ int main(int argc, char **argv)
 	shut_down(&srv, wait_for_signal());
 	rc = 0;
 out:
+	fsrv_tms_stop(&srv);
 	fsrv_job_stop(&srv);
 	ferry_db_close(srv.db);
 	if (srv.log_fd > 2)
 		close(srv.log_fd);
 	pthread_cond_destroy(&srv.cond);
 	pthread_mutex_destroy(&srv.mu);
+	pthread_cond_destroy(&srv.cq_cond);
+	pthread_mutex_destroy(&srv.cq_mu);
 	return rc;
 }

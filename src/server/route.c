@@ -37,6 +37,7 @@ static const fsrv_route routes[] = {
 	R(FM_DELETE, "/indices/version/{}", FA_ADMIN, h_indices_version_delete),
 	R(GH, "/tenants", FA_ADMIN, h_tenants_get),
 	R(FM_POST, "/tenants", FA_ADMIN, h_tenants_post),
+	R(FM_DELETE, "/tenants/{}", FA_ADMIN, h_tenants_delete),
 
 	/* snapshots and lifecycle policies, Elasticsearch-style */
 	R(GH, "/_snapshot", FA_ADMIN, h_snap_repo_get),
@@ -67,6 +68,8 @@ static const fsrv_route routes[] = {
 	R(GH, "/_cat/indices/{}", FA_DATA, h_cat_indices),
 	R(GP, "/_search", FA_DATA, h_search),
 	R(GP, "/_count", FA_DATA, h_count),
+	R(GP, "/_all/_search", FA_DATA, h_search),
+	R(GP, "/_all/_count", FA_DATA, h_count),
 	R(GP, "/_refresh", FA_DATA, h_index_refresh),
 
 	R(GH, "/{}", FA_DATA, h_index_get),

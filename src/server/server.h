@@ -68,6 +68,7 @@ typedef struct fsrv_job {
 	uint64_t base_done;   /* docs of the items before `item` */
 	int64_t rate_us;      /* last rate sample (fsrv_mono_us) */
 	uint64_t rate_docs;   /* docs_done at that sample */
+	int64_t copy_us;      /* when the copy step was first reported */
 } fsrv_job;
 
 /* The server context: one per process; everything mutable lives here. */
@@ -94,6 +95,12 @@ typedef struct fsrv {
 	int64_t slm_last_run_ms;
 	struct MHD_Daemon *httpd;
 	int in_flight;           /* requests between first byte and reply sent */
+	/* commitq.c: bulks waiting for the next group commit */
+	pthread_mutex_t cq_mu;
+	pthread_cond_t cq_cond;
+	struct fsrv_cq_item *cq_head, *cq_tail;
+	int cq_busy;             /* a leader is committing a group */
+	uint64_t cq_groups, cq_bulks; /* commits made, bulks they carried */
 	/* h_snapshot.c */
 	struct fsrv_snapjob *snapjobs; /* snapshot creates under way and the
 					  last failed ones; guarded by mu */
@@ -264,6 +271,11 @@ void h_slm_put(freq *r);
 void h_slm_delete(freq *r);
 void h_slm_execute(freq *r);
 void h_slm_status(freq *r);
+
+/* commitq.c: commits bulk `b` together with the bulks of other requests
+ * waiting at the same moment (one transaction, one fsync); returns when
+ * b's data is durable. Same results as ferry_bulk_commit(). */
+int fsrv_bulk_commit(fsrv *s, ferry_bulk *b, ferry_err *err);
 
 /* job.c: the background upgrade. fsrv_job_start() returns 0, or
  * FERRY_EBUSY (one is running; message says which). */

@@ -245,6 +245,27 @@ same "  ferryd exited 0" "$SRV_RC" 0
 srv_start || bad "restart"
 same "SIGTERM mid-bulk: every acknowledged document is there" "$(count profile)" "$((before + 20000))"
 
+# --- concurrent bulks share group commits, each keeps its own results --
+before=$(count profile)
+gp=()
+for i in 1 2 3 4 5 6 7 8; do
+  sed -n "$(( (i - 1) * 1000 + 1 )),$(( i * 1000 ))p" "$TMP/bulk.ndjson" |
+    sed "s/\"_id\":\"/\"_id\":\"g$i-/" > "$TMP/g$i.ndjson"
+  printf '{"create":{"_index":"profile","_id":"p1"}}\n{"dup":true}\n' >> "$TMP/g$i.ndjson"
+done
+for i in 1 2 3 4 5 6 7 8; do
+  curl -s -H 'Content-Type: application/x-ndjson' --data-binary @"$TMP/g$i.ndjson" \
+    "$URL/_bulk" > "$TMP/g$i.out" &
+  gp+=($!)
+done
+wait "${gp[@]}"
+res=""
+for i in 1 2 3 4 5 6 7 8; do
+  res+=$(jq -r '[.items[] | to_entries[0].value.status] | group_by(.) | map("\(.[0])x\(length)") | join(" ")' "$TMP/g$i.out")";"
+done
+same "8 concurrent bulks: each 500 created + its own 409" "$res" "$(printf '201x500 409x1;%.0s' 1 2 3 4 5 6 7 8)"
+same "  and all 4000 documents are there" "$(count profile)" "$((before + 4000))"
+
 # --- kill -9 between and during bulks --------------------------------
 split -l 2000 "$TMP/bulk.ndjson" "$TMP/part."
 for f in "$TMP"/part.*; do sed -i 's/"_id":"/"_id":"k9-/' "$f"; done

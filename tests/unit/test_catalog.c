@@ -330,7 +330,6 @@ static void test_index_create_names(void **state)
 	T_CODE(ferry_index_create(t->db, "v0_1_0.acme.profile", NULL, 0, &err),
 	       FERRY_ENOTFOUND, &err);
 	T_OK(ferry_tenant_add(t->db, "acme", &err), &err);
-	t_create(t->db, "acme.profile");
 	info = t_info(t->db, "acme.profile");
 	assert_string_equal(info.name, "v0_1_0.acme.profile");
 	assert_string_equal(info.alias, "acme.profile");
