@@ -186,6 +186,13 @@ async function upgrade(page) {
 		return n === 8 && full === 8 && /v0_7_1\.acme\.profile → v0_8_1\.acme\.profile/.test(t) &&
 			/documents · done/.test(t) ? true : `${n} items, ${full} full: ${t.slice(0, 200)}`;
 	});
+	await check('one bar per tenant, each at 100 % with its documents', async () => {
+		const n = await page.locator('[data-testid="tenant-progress"]').count();
+		const full = await page.locator('[data-testid="tenant-progress"] .bar[data-pct="100"]').count();
+		const t = await text(page, '#progress-tenants');
+		return n === 2 && full === 2 && /tenant acme/.test(t) && /tenant default/.test(t) &&
+			/80,000 of 80,000 documents · done/.test(t) ? true : `${n} tenants, ${full} full: ${t.slice(0, 200)}`;
+	});
 	await check('after the upgrade 0.8.1 is active and 0.7.1 retired, the banner is gone', async () =>
 		until('versions after upgrade', async () =>
 			/active/.test(await text(page, '[data-testid="version-0.8.1"]')) &&

@@ -559,6 +559,34 @@
 			bar, el('div', { class: 'item-figures', text: text }));
 	}
 
+	/* One bar per tenant (documents over its copied items), shown when an
+	 * upgrade covers more than one tenant. */
+	function tenantViews(items, mode) {
+		const by = new Map();
+		for (const it of items) {
+			if (!it.target || !it.source)
+				continue;
+			const t = by.get(it.tenant) || { done: 0, total: 0 };
+			t.done += it.done || 0;
+			t.total += it.total || 0;
+			by.set(it.tenant, t);
+		}
+		if (by.size < 2)
+			return [];
+		return [...by.entries()].map(([name, t]) => {
+			const over = mode === 'done' || (t.total > 0 && t.done >= t.total);
+			const bar = el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0',
+				'aria-valuemax': '100', 'aria-label': 'tenant ' + name }, el('div', { class: 'fill' }));
+			setBar(bar, over ? 100 : (t.total ? 100 * t.done / t.total : 0));
+			return el('li', { testid: 'tenant-progress' },
+				el('div', { class: 'item-head' },
+					el('span', { class: 'tenant', text: 'tenant ' + name })),
+				bar, el('div', { class: 'item-figures',
+					text: fmtInt(over ? Math.max(t.done, t.total) : t.done) + ' of ' +
+						fmtInt(t.total) + ' documents' + (over ? ' · done' : '') }));
+		});
+	}
+
 	/* An upgrade this server is not running: another process holds the
 	 * lease (`elsewhere`), or a run stopped before its end (`unfinished`). */
 	function renderForeign(s) {
@@ -591,6 +619,7 @@
 		show(msg, true);
 		const now = Date.now();
 		const mode = s.elsewhere ? 'live' : 'stopped';
+		$('progress-tenants').replaceChildren(...tenantViews(items, mode));
 		$('progress-items').replaceChildren(...items.map((it) => itemView(it, mode, now)));
 	}
 
@@ -621,6 +650,7 @@
 		say($('progress-error'), err ? 'The upgrade failed: ' + err : '', 'error');
 		const now = Date.now();
 		const mode = ok ? 'done' : (s.running ? 'live' : 'stopped');
+		$('progress-tenants').replaceChildren(...tenantViews(s.items || [], mode));
 		$('progress-items').replaceChildren(...(s.items || []).map((it) => itemView(it, mode, now)));
 	}
 
