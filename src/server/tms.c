@@ -579,6 +579,29 @@ void h_tms_root(freq *r)
 	freq_ok(r, 200);
 }
 
+/* How many keys name `tenant` as their only tenant (they are revoked
+ * with it). */
+static size_t sole_keys(ferry_db *db, const char *tenant)
+{
+	json_arena *a = json_arena_new();
+	json_value *v = NULL, *ts;
+	char *js = NULL;
+	size_t i, n = 0;
+
+	if (a && !ferry_tenant_key_list(db, &js, NULL) &&
+	    !json_parse(a, js, strlen(js), &v, NULL) && v->type == JSON_ARRAY)
+		for (i = 0; i < v->u.arr.n; i++) {
+			ts = json_get(v->u.arr.v[i], "tenants", 7);
+			if (ts && ts->type == JSON_ARRAY && ts->u.arr.n == 1 &&
+			    ts->u.arr.v[0]->type == JSON_STRING &&
+			    !strcmp(ts->u.arr.v[0]->u.str.s, tenant))
+				n++;
+		}
+	ferry_free(js);
+	json_arena_free(a);
+	return n;
+}
+
 /* DELETE /tenants/{name}[?force=true]: the tenant and its indices go
  * (refused while they hold documents, unless forced), then it leaves the
  * scope of every key (a key left with none is revoked). */
@@ -586,11 +609,11 @@ void h_tenants_delete(freq *r)
 {
 	const char *name = r->nseg > 1 ? r->seg[1] : "";
 	ferry_err e = {0, ""};
-	size_t revoked = 0;
+	size_t revoked = sole_keys(r->db, name);
+	/* removing a tenant drops it from every key's scope in the same
+	 * transaction (a key left with no tenant is revoked) */
 	int rc = ferry_tenant_remove(r->db, name, freq_flag(r, "force", 0), &e);
 
-	if (!rc)
-		rc = ferry_tenant_key_drop_tenant(r->db, name, &revoked, &e);
 	if (rc) {
 		freq_ferr(r, rc, &e);
 		return;

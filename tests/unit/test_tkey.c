@@ -202,9 +202,9 @@ static void test_drop_tenant(void **s)
 	T_OK(ferry_tenant_key_create(t->db, a, 1, ka, &err), &err);
 	T_OK(ferry_tenant_key_create(t->db, ab, 2, kab, &err), &err);
 	T_OK(ferry_tenant_key_create(t->db, all, 1, kall, &err), &err);
-	T_OK(ferry_tenant_remove(t->db, "acme", 0, &err), &err);
 	T_OK(ferry_tenant_key_drop_tenant(t->db, "acme", &revoked, &err), &err);
 	assert_int_equal(revoked, 1);
+	T_OK(ferry_tenant_remove(t->db, "acme", 0, &err), &err);
 	T_CODE(ferry_tenant_key_lookup(t->db, ka, &v, &err), FERRY_ENOTFOUND,
 	       &err);
 	assert_string_equal(scope_of(t->db, kab, b, sizeof b), "beta");
