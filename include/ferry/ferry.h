@@ -545,6 +545,16 @@ int ferry_snapshot_create(ferry_db *db, const char *repo, const char *name,
 			  ferry_snapshot_info *info, char **manifest_json,
 			  ferry_err *err);
 
+/* Resolves Elasticsearch date math in a snapshot name, in UTC:
+ * "<nightly-{now/d}>" -> "nightly-2026.11.22" ({now}, {now/d}, {now/M},
+ * {now/y}, {now/H}, {now/m}, and {now/d{yyyy.MM.dd}} with yyyy MM dd HH mm
+ * ss). A name without <...> is copied. now_ms 0 means now. FERRY_EINVAL
+ * (with the reason) for a bad expression, FERRY_ELIMIT if it does not
+ * fit in `out`. */
+int ferry_snapshot_name_expand(const char *pattern, int64_t now_ms,
+			       char out[FERRY_SNAPSHOT_NAME_MAX + 1],
+			       ferry_err *err);
+
 /* Snapshots of a repository, oldest first. A manifest that cannot be
  * read is listed with state "damaged". Free with ferry_free(). */
 int ferry_snapshot_list(ferry_db *db, const char *repo,

@@ -16,9 +16,9 @@
  * (fsrv_snapjobs_stop, called by fsrv_slm_stop) stops the running ones
  * through their progress callback and waits for their threads.
  *
- * Snapshot names are plain ([a-z0-9._-]): ES's date math ("<nightly-
- * {now/d}>") needs the resolver of the SLM code, which the public API
- * does not export; SLM policies (h_slm.c) do support it.
+ * Snapshot names are [a-z0-9._-], or ES's date math ("<nightly-{now/d}>",
+ * URL-encoded), resolved in UTC by ferry_snapshot_name_expand() as SLM
+ * policies do.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -966,14 +966,6 @@ static void create_error(freq *r, const fsrv_snapjob *j)
  * when it cannot be taken. */
 static int create_name_check(freq *r, const char *repo, const char *name)
 {
-	if (name[0] == '<') {
-		freq_error(r, 400, "invalid_snapshot_name_exception", "[%s:%s] Invalid "
-			   "snapshot name [%s], date math names are not supported by "
-			   "this ferryd: give a plain name, or use an SLM policy (PUT "
-			   "/_slm/policy/{id}), whose \"name\" may use date math", repo,
-			   name, name);
-		return -1;
-	}
 	if (!snap_name_ok(name)) {
 		freq_error(r, 400, "invalid_snapshot_name_exception", "[%s:%s] Invalid "
 			   "snapshot name [%s], must be 1 to %d characters of a-z, 0-9, "
@@ -1021,9 +1013,21 @@ void h_snap_put(freq *r)
 	json_arena *a = json_arena_new();
 	fbuf pat = FBUF_INIT;
 	fsrv_snapjob *j;
+	char expanded[FERRY_SNAPSHOT_NAME_MAX + 1];
+	ferry_err e = {0, ""};
+
 	if (!a) {
 		freq_ferr(r, FERRY_ENOMEM, NULL);
 		return;
+	}
+	if (name[0] == '<') {
+		if (ferry_snapshot_name_expand(name, 0, expanded, &e)) {
+			freq_error(r, 400, "invalid_snapshot_name_exception",
+				   "[%s:%s] Invalid snapshot name [%s]: %s", repo,
+				   name, name, e.msg);
+			goto out;
+		}
+		name = expanded;
 	}
 	if (repo_find(r, repo, NULL) || create_name_check(r, repo, name) ||
 	    create_body(r, a, &pat) ||

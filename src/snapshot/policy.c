@@ -476,3 +476,11 @@ int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
 	fbuf_release(&out);
 	return 0;
 }
+
+int ferry_snapshot_name_expand(const char *pattern, int64_t now_ms,
+			       char out[FERRY_SNAPSHOT_NAME_MAX + 1],
+			       ferry_err *err)
+{
+	return fslm_name_expand(pattern, now_ms ? now_ms : fcat_now_ms(), out,
+				FERRY_SNAPSHOT_NAME_MAX + 1, err);
+}

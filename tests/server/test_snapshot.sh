@@ -185,9 +185,13 @@ same "name taken: ES reason" "$(jget "$body" .error.reason)" \
   "[b:s1] Invalid snapshot name [s1], snapshot with the same name already exists"
 areq PUT /_snapshot/b/s1
 err_is "create in background: name taken" 400 invalid_snapshot_name_exception
-areq PUT "/_snapshot/b/%3Cnightly-%7Bnow%2Fd%7D%3E"
-err_is "create: date math name" 400 invalid_snapshot_name_exception
-has "date math: says to use SLM" "$(jget "$body" .error.reason)" "SLM policy"
+areq PUT "/_snapshot/b/%3Cnightly-%7Bnow%2Fd%7D%3E?wait_for_completion=true"
+same "create: a date math name -> 200" "$code" 200
+same "  resolved in UTC" "$(jget "$body" .snapshot.snapshot)" "nightly-$(date -u +%Y.%m.%d)"
+areq DELETE "/_snapshot/b/$(jget "$body" .snapshot.snapshot)"
+same "  and deleted again" "$code" 200
+areq PUT "/_snapshot/b/%3Cnightly-%7Bnow%2Fq%7D%3E"
+err_is "create: bad date math" 400 invalid_snapshot_name_exception
 areq PUT /_snapshot/b/Upper
 err_is "create: upper-case name" 400 invalid_snapshot_name_exception
 areq PUT /_snapshot/b/s9 '{"indices":'
