@@ -361,15 +361,23 @@ struct list_ctx {
 	size_t n;
 };
 
+/* The SHA-256 hex of a `tkey/<sha256hex>` entry; -1 for another key. */
+static int entry_hex(const fstore_entry *e, char hex[FERRY_KEY_HASH_MAX + 1])
+{
+	if (e->idlen != TKEY_KEY_LEN)
+		return -1;
+	memcpy(hex, e->id + sizeof TKEY_PREFIX - 1, FERRY_KEY_HASH_MAX);
+	hex[FERRY_KEY_HASH_MAX] = 0;
+	return 0;
+}
+
 static int list_visit(void *p, const fstore_entry *e)
 {
 	struct list_ctx *c = p;
 	char hex[FERRY_KEY_HASH_MAX + 1];
 	trec r;
-	if (e->idlen != TKEY_KEY_LEN)
+	if (entry_hex(e, hex))
 		return 0;
-	memcpy(hex, e->id + sizeof TKEY_PREFIX - 1, FERRY_KEY_HASH_MAX);
-	hex[FERRY_KEY_HASH_MAX] = 0;
 	json_arena_reset(c->a);
 	int rc = c->n++ ? fbuf_addc(c->b, ',') : 0;
 	if (rc)
@@ -693,10 +701,8 @@ static int sync_visit(void *p, const fstore_entry *e)
 	skey probe;
 	char hex[FERRY_KEY_HASH_MAX + 1];
 	trec r;
-	if (e->idlen != TKEY_KEY_LEN)
+	if (entry_hex(e, hex))
 		return 0;
-	memcpy(hex, e->id + sizeof TKEY_PREFIX - 1, FERRY_KEY_HASH_MAX);
-	hex[FERRY_KEY_HASH_MAX] = 0;
 	probe.hex = hex;
 	json_arena_reset(c->rec);
 	if (record_parse(c->rec, e->body, e->body_len, &r) ||

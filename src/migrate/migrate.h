@@ -154,6 +154,11 @@ typedef struct fmig_hop_info {
 	size_t ndeprecations;
 } fmig_hop_info;
 
+/* Appends a hop as JSON: {"from","to","file","checksum","description",
+ * "breaking":[..]}; "file" is the path, or its last part if file_base.
+ * Used by the plan and by ferry_migration_list (mlist.c). */
+int fmig_hop_json(const fmig_hop_info *h, int file_base, fbuf *out);
+
 /* Hops ordered by from, then to. i < fmig_set_count(s). */
 size_t fmig_set_count(const fmig_set *s);
 const fmig_hop_info *fmig_set_hop(const fmig_set *s, size_t i);

@@ -24,9 +24,9 @@ static int mtarget_cmp(const void *a, const void *b)
 	return fversion_cmp(&((const mtarget *)a)->v, &((const mtarget *)b)->v);
 }
 
-static int hop_json(const fmig_hop_info *h, fbuf *out)
+int fmig_hop_json(const fmig_hop_info *h, int file_base, fbuf *out)
 {
-	const char *base = strrchr(h->path, '/');
+	const char *base = file_base ? strrchr(h->path, '/') : NULL;
 	base = base ? base + 1 : h->path;
 	int rc = fbuf_adds(out, "{\"from\":");
 	rc = rc ? rc : fbuf_add_jstr(out, h->from, strlen(h->from));
@@ -97,7 +97,7 @@ static int list_json(const fmig_set *s, const char *dir,
 	rc = rc ? rc : fbuf_adds(out, ",\"hops\":[");
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = i ? fbuf_addc(out, ',') : 0;
-		rc = rc ? rc : hop_json(fmig_set_hop(s, i), out);
+		rc = rc ? rc : fmig_hop_json(fmig_set_hop(s, i), 1, out);
 	}
 	rc = rc ? rc : fbuf_adds(out, "],\"targets\":[");
 	if (!rc && st)

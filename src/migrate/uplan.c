@@ -497,21 +497,8 @@ static int hops_json(const uplan *p, fbuf *out)
 	int rc = fbuf_adds(out, ",\"hops\":[");
 	for (size_t i = 0; !rc && p->chain && i < fmig_chain_count(p->chain);
 	     i++) {
-		const fmig_hop_info *h = fmig_chain_hop(p->chain, i);
-		rc = fbuf_addf(out, "%s{\"from\":\"%s\",\"to\":\"%s\",\"file\":",
-			       i ? "," : "", h->from, h->to);
-		rc = rc ? rc : fbuf_add_jstr(out, h->path, strlen(h->path));
-		rc = rc ? rc : fbuf_addf(out, ",\"checksum\":\"%s\",\"description\":",
-					 h->checksum);
-		rc = rc ? rc : fbuf_add_jstr(out, h->description,
-					     strlen(h->description));
-		rc = rc ? rc : fbuf_adds(out, ",\"breaking\":[");
-		for (size_t k = 0; !rc && k < h->nbreaking; k++) {
-			rc = k ? fbuf_addc(out, ',') : 0;
-			rc = rc ? rc : fbuf_add_jstr(out, h->breaking[k],
-						     strlen(h->breaking[k]));
-		}
-		rc = rc ? rc : fbuf_adds(out, "]}");
+		rc = i ? fbuf_addc(out, ',') : 0;
+		rc = rc ? rc : fmig_hop_json(fmig_chain_hop(p->chain, i), 0, out);
 	}
 	return rc ? rc : fbuf_addc(out, ']');
 }

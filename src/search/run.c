@@ -483,9 +483,25 @@ static void fse_clear(fsearch_error *e)
 	e->type = "";
 }
 
-int fsearch_run(ferry_db *db, const char *index, const char *body,
-		size_t len, const fsearch_params *url, fbuf *out,
-		fsearch_error *e)
+/* The count reply: {"count":N,"_shards":{...}}. */
+static int write_count(fx *x, fbuf *out, fsearch_error *e)
+{
+	size_t mark = out->len;
+	int rc = fbuf_addf(out, "{\"count\":%llu,",
+			   (unsigned long long)x->total);
+	rc = rc ? rc : fx_shards(x, out);
+	rc = rc ? rc : fbuf_addc(out, '}');
+	if (rc) {
+		out->len = mark;
+		rc = fse_nomem(e);
+	}
+	return rc;
+}
+
+/* _search (count 0) and _count (count 1): parse, set up, run, reply. */
+static int run_request(ferry_db *db, const char *index, const char *body,
+		       size_t len, const fsearch_params *url, int count,
+		       fbuf *out, fsearch_error *e)
 {
 	int64_t t0 = fx_now_ms();
 	fsearch_req *rq;
@@ -497,48 +513,35 @@ int fsearch_run(ferry_db *db, const char *index, const char *body,
 	if (!a)
 		return fse_nomem(e);
 	memset(&x, 0, sizeof x);
-	if (!(rc = fsearch_parse(a, body, len, url, fx_flags(index, 0), &rq,
+	if (!(rc = fsearch_parse(a, body, len, url,
+				 count ? FSEARCH_COUNT : fx_flags(index, 0), &rq,
 				 e)) &&
 	    !(rc = fx_setup(&x, db, a, index, rq, e)) &&
 	    !(rc = fx_execute(&x))) {
-		fhits_finish(&x.hits);
-		rc = fx_write(&x, t0, out);
+		if (count) {
+			rc = write_count(&x, out, e);
+		} else {
+			fhits_finish(&x.hits);
+			rc = fx_write(&x, t0, out);
+		}
 	}
 	fx_release(&x);
 	json_arena_free(a);
 	return rc;
 }
 
+int fsearch_run(ferry_db *db, const char *index, const char *body,
+		size_t len, const fsearch_params *url, fbuf *out,
+		fsearch_error *e)
+{
+	return run_request(db, index, body, len, url, 0, out, e);
+}
+
 int fsearch_count(ferry_db *db, const char *index, const char *body,
 		  size_t len, const fsearch_params *url, fbuf *out,
 		  fsearch_error *e)
 {
-	fsearch_req *rq;
-	fx x;
-	int rc;
-
-	fse_clear(e);
-	json_arena *a = json_arena_new();
-	if (!a)
-		return fse_nomem(e);
-	memset(&x, 0, sizeof x);
-	if (!(rc = fsearch_parse(a, body, len, url, FSEARCH_COUNT, &rq,
-				 e)) &&
-	    !(rc = fx_setup(&x, db, a, index, rq, e)) &&
-	    !(rc = fx_execute(&x))) {
-		size_t mark = out->len;
-		rc = fbuf_addf(out, "{\"count\":%llu,",
-			       (unsigned long long)x.total);
-		rc = rc ? rc : fx_shards(&x, out);
-		rc = rc ? rc : fbuf_addc(out, '}');
-		if (rc) {
-			out->len = mark;
-			rc = fse_nomem(e);
-		}
-	}
-	fx_release(&x);
-	json_arena_free(a);
-	return rc;
+	return run_request(db, index, body, len, url, 1, out, e);
 }
 
 /* ------------------------------------------------------------------ */

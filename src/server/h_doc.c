@@ -23,13 +23,19 @@ static void physical_of(freq *r, const char *name, char out[FERRY_NAME_MAX + 1])
 		snprintf(out, FERRY_NAME_MAX + 1, "%s", name);
 }
 
-static void add_meta(fbuf *o, const char *index, const char *id, size_t idlen,
-		     uint64_t seq)
+/* {"_index":..,"_id":.. (the object is left open) */
+static void add_ident(fbuf *o, const char *index, const char *id, size_t idlen)
 {
 	fbuf_adds(o, "{\"_index\":");
 	fbuf_add_jstr(o, index, strlen(index));
 	fbuf_adds(o, ",\"_id\":");
 	fbuf_add_jstr(o, id, idlen);
+}
+
+static void add_meta(fbuf *o, const char *index, const char *id, size_t idlen,
+		     uint64_t seq)
+{
+	add_ident(o, index, id, idlen);
 	fbuf_addf(o, ",\"_version\":%llu,\"_seq_no\":%llu,\"_primary_term\":1",
 		  (unsigned long long)seq, (unsigned long long)seq);
 }
@@ -55,10 +61,7 @@ void h_doc_get(freq *r)
 				   "Document not found [%s]/[%s]", phys, id);
 			return;
 		}
-		fbuf_adds(&r->out, "{\"_index\":");
-		fbuf_add_jstr(&r->out, phys, strlen(phys));
-		fbuf_adds(&r->out, ",\"_id\":");
-		fbuf_add_jstr(&r->out, id, strlen(id));
+		add_ident(&r->out, phys, id, strlen(id));
 		fbuf_adds(&r->out, ",\"found\":false}");
 		r->status = 404;
 		return;
@@ -165,10 +168,7 @@ void h_doc_delete(freq *r)
 	rc = ferry_doc_delete(r->db, index, id, strlen(id), &w, &err);
 	if (rc == FERRY_ENOTFOUND &&
 	    !ferry_alias_resolve(r->db, index, phys, NULL)) {
-		fbuf_adds(&r->out, "{\"_index\":");
-		fbuf_add_jstr(&r->out, phys, strlen(phys));
-		fbuf_adds(&r->out, ",\"_id\":");
-		fbuf_add_jstr(&r->out, id, strlen(id));
+		add_ident(&r->out, phys, id, strlen(id));
 		fbuf_adds(&r->out, ",\"result\":\"not_found\",\"_shards\":"
 				   "{\"total\":1,\"successful\":1,\"failed\":0}}");
 		r->status = 404;
