@@ -157,6 +157,8 @@ same "wrong method -> 405" "$code/$(jget "$body" .error.type)" 405/method_not_al
 has "  Allow header" "$allow" "POST, PUT"
 req PATCH /profile
 same "unsupported method -> 405" "$code" 405
+areq GET /migration/rollback
+same "a literal route under another method is a 405, not /migration/{from}" "$code" 405
 req GET /profile/_doc/%zz
 same "bad %-escape -> 400" "$code" 400
 req GET /profile/_doc/%00x
