@@ -99,7 +99,7 @@ command -v setsid >/dev/null && SETSID=(setsid)
 srv_start() {
 	local i port
 	for i in $(seq 1 30); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((20000 + RANDOM % 12000))
 		env -u FERRY_SYNC -u FERRY_WRITEMAP -u FERRY_ADMIN_KEY -u FERRY_THREADS \
 			FERRY_DATA="$DATA" FERRY_RELEASE=0.7.1 FERRY_LISTEN="127.0.0.1:$port" \
 			FERRY_ACCESS_LOG=off "${SETSID[@]}" "$FERRYD" >>"$SLOG" 2>&1 &
@@ -196,7 +196,7 @@ pg_start() {
 	# when taken); psql sets up through the unix socket.
 	local i
 	for i in 1 2 3 4 5; do
-		PGPORT=$((20000 + RANDOM % 40000))
+		PGPORT=$((20000 + RANDOM % 12000))
 		as_pg "$PGBIN/pg_ctl" -D "$PGTMP/db" -l "$PGTMP/server.log" -w -t 120 \
 			-o "$PGOPTS -c port=$PGPORT -c unix_socket_directories='$PGTMP'" \
 			start >>"$log" 2>&1 && break

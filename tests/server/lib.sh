@@ -15,10 +15,21 @@ export FERRY_ADMIN_KEY=${FERRY_ADMIN_KEY-test-admin-key-0123456789}
 export FERRY_ACCESS_LOG=${FERRY_ACCESS_LOG-$TMP/access.log}
 SRV_PID="" URL="" SRV_RC=""
 
+# free_port: a random port below the kernel's ephemeral range, so no client
+# socket (curl's, ferryd's own) can be holding it as its source port; a
+# server restarted on the same port then finds it free. (A CI run once lost
+# a restart on port 35592 to exactly that.)
+free_port() {
+  local lo
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+  [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
+  echo $((10000 + RANDOM % (lo - 10000)))
+}
+
 srv_start() {
   local i port
   for i in $(seq 1 30); do
-    port=$((20000 + RANDOM % 40000))
+    port=$(free_port)
     FERRY_LISTEN=127.0.0.1:$port "$FERRYD" >>"$TMP/ferryd.out" 2>>"$TMP/ferryd.log" &
     SRV_PID=$!
     URL=http://127.0.0.1:$port
