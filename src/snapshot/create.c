@@ -189,6 +189,7 @@ static int add_rec(cctx *c, int type, const char *id, size_t idlen,
 {
 	if (fsnap_chunker_full(&c->ch, idlen, blen) && emit(c))
 		return STOP;
+	size_t before = c->ch.len;
 	if (fsnap_chunker_add(&c->ch, type, id, idlen, body, blen)) {
 		fail(c, ferry_err_set(c->err, FERRY_ENOMEM, NULL));
 		return STOP;
@@ -197,7 +198,7 @@ static int add_rec(cctx *c, int type, const char *id, size_t idlen,
 		c->cur->tombs++;
 	else
 		c->cur->docs++;
-	c->cur->bytes += FSNAP_REC_HDR + idlen + blen;
+	c->cur->bytes += c->ch.len - before; /* as encoded: the chunks' sum */
 	return c->ch.cut && emit(c) ? STOP : 0;
 }
 
@@ -296,8 +297,7 @@ static int visit_diff(void *p, const fstore_entry *e)
 				return STOP;
 			c->added++;
 		} else {
-			if ((b->rec.body_len != e->body_len ||
-			     memcmp(b->rec.body, e->body, e->body_len)) &&
+			if (!fsnap_rec_body_eq(&b->rec, e->body, e->body_len) &&
 			    add_rec(c, FSNAP_REC_DOC, e->id, e->idlen, e->body,
 				    e->body_len))
 				return STOP;
@@ -811,7 +811,7 @@ static int read_all(cctx *c)
 	c->pr.bytes_total = estimate;
 	if ((rc = start_pool(c)))
 		return rc;
-	fsnap_chunker_init(&c->ch, c->r->chunk_size);
+	fsnap_chunker_init(&c->ch, c->r->chunk_size, c->r->format);
 	for (size_t i = 0; i < c->m->nix; i++)
 		if ((rc = read_index(c, i)))
 			return rc;
@@ -903,6 +903,8 @@ int ferry_snapshot_create(ferry_db *db, const char *repo, const char *name,
 		ferry_err_set(err, rc, NULL);
 		goto out;
 	}
+	c.m->format = r.format; /* a format 1 repository stays readable by
+				   the ferry that made it */
 	if (pattern && *pattern) {
 		json_value *pv = json_new_string(c.m->a, pattern, strlen(pattern));
 		if (!pv) {

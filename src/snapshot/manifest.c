@@ -254,7 +254,7 @@ static int parse_chunk(pctx *c, const json_value *o, fsnap_chunk_ref *out)
 	rc = rc ? rc : get_u64(c, o, "stored", &out->stored);
 	rc = rc ? rc : get_u64(c, o, "records", &out->recs);
 	if (!rc && (out->size > CHUNK_SIZE_MAX || out->recs == 0 ||
-		    out->recs > out->size / FSNAP_REC_HDR ||
+		    out->recs > out->size / FSNAP_REC_MIN ||
 		    out->stored > out->size + out->size / 8 + 65536))
 		rc = bad(c, "a chunk's size or record count is out of range");
 	return rc;

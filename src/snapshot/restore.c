@@ -468,6 +468,7 @@ typedef struct writer {
 	rctx *c;
 	fstore_txn *t;
 	size_t recs, bytes;
+	fbuf body; /* a body rebuilt from an 'E' record */
 } writer;
 
 static int flush(writer *w)
@@ -495,9 +496,13 @@ static int apply(writer *w, target *g, const fbuf *raw)
 			return rc;
 		enum ferry_op op = rec.type == FSNAP_REC_DOC ? FERRY_OP_INDEX :
 			FERRY_OP_DELETE;
+		size_t blen = 0;
+		const char *body = op == FERRY_OP_INDEX ?
+			fsnap_rec_body(&rec, &w->body, &blen) : NULL;
+		if (op == FERRY_OP_INDEX && !body)
+			return ferry_err_set(w->c->err, FERRY_ENOMEM, NULL);
 		rc = w->t->store->ops->doc_write(w->t, g->ix, op, rec.id, rec.idlen,
-						 rec.body, rec.body_len, &seq,
-						 &created, &e);
+						 body, blen, &seq, &created, &e);
 		if (rc == FERRY_ENOTFOUND && op == FERRY_OP_DELETE)
 			rc = 0; /* deleted before it was first snapshotted */
 		if (rc) {
@@ -507,7 +512,7 @@ static int apply(writer *w, target *g, const fbuf *raw)
 					     g->name, e.msg);
 		}
 		w->recs++;
-		w->bytes += rec.idlen + rec.body_len;
+		w->bytes += rec.idlen + blen;
 		if (w->recs >= BATCH_RECS || w->bytes >= BATCH_BYTES)
 			if ((rc = flush(w)))
 				return rc;
@@ -563,10 +568,11 @@ static int handle(rctx *c, writer *w, fsnap_load_job *j)
 static int stream(rctx *c)
 {
 	fsnap_loader *l;
-	writer w = {c, NULL, 0, 0};
+	writer w = {c, NULL, 0, 0, {0}};
 	int rc = fsnap_loader_new(c->r, &l);
 	if (rc)
 		return ferry_err_set(c->err, rc, NULL);
+	fbuf_init(&w.body, 0);
 	c->pr.step = "restore";
 	for (size_t i = 0; i < c->ntg; i++)
 		for (size_t k = 0; k < c->tg[i].src->nparts; k++)
@@ -590,6 +596,7 @@ static int stream(rctx *c)
 		fsnap_load_job_free(j);
 	}
 	fsnap_loader_free(l);
+	fbuf_release(&w.body);
 	if (rc) {
 		fdb_abort(w.t);
 		return rc;

@@ -38,7 +38,7 @@
 #include "ferry/ferry.h"
 #include "json/json.h"
 
-#define FSNAP_FORMAT 1
+#define FSNAP_FORMAT 2                  /* written; 1 is read and kept */
 #define FSNAP_PATH (PATH_MAX + 512)      /* any path inside a repository */
 #define FSNAP_NAME_MAX FERRY_SNAPSHOT_NAME_MAX
 #define FSNAP_CHUNK_DEFAULT (1u << 20)   /* target (average) chunk size */
@@ -48,6 +48,7 @@
 #define FSNAP_MANIFEST_MAX (256u << 20)  /* bytes of one manifest file */
 #define FSNAP_CONFIG_MAX (64u << 10)
 #define FSNAP_REC_HDR 7                  /* type(1) idlen(2) bodylen(4) */
+#define FSNAP_REC_MIN 5                  /* the smallest record (format 2) */
 #define FSNAP_DELTA_MAX 32               /* deltas on one base */
 #define FSNAP_LOCK_STALE_MS (10 * 60 * 1000) /* silent lock of another host */
 #define FSNAP_LOCK_REFRESH_MS (30 * 1000)
@@ -148,15 +149,30 @@ void fsnap_trash_recover(fsnap_repo *r);
 /* ------------------------------------------------------------------ */
 /* chunk.c                                                             */
 
-enum { FSNAP_REC_DOC = 'D', FSNAP_REC_TOMB = 'T' };
+/* On-disk record types. 'O' and 'E' (format 2) are documents whose
+ * length is that of their JSON object; 'E' leaves out the body's leading
+ * {"id":"<id>" (docs/snapshot-format.md, "Records"). */
+enum { FSNAP_REC_DOC = 'D', FSNAP_REC_TOMB = 'T', FSNAP_REC_OBJ = 'O',
+       FSNAP_REC_IDOBJ = 'E' };
 
+/* A record as read: type is FSNAP_REC_DOC or FSNAP_REC_TOMB whatever
+ * its encoding. If `elided`, the document's body is {"id":"<id>"
+ * followed by body[0..body_len): use fsnap_rec_body() or
+ * fsnap_rec_body_eq() rather than body directly. */
 typedef struct fsnap_rec {
 	int type;
+	int elided;
 	const char *id;
 	size_t idlen;
 	const char *body;
 	size_t body_len;
 } fsnap_rec;
+
+/* The whole body of a document record: a pointer into the chunk, or
+ * into tmp when part of it was left out. NULL if out of memory. */
+const char *fsnap_rec_body(const fsnap_rec *r, fbuf *tmp, size_t *len);
+/* 1 if the record's whole body is body[0..len). */
+int fsnap_rec_body_eq(const fsnap_rec *r, const char *body, size_t len);
 
 /* Orders ids as the LMDB backend's scans return them (memcmp of the key,
  * shorter first; ids over 507 bytes keyed by a prefix, a NUL and 16 bytes
@@ -179,12 +195,15 @@ typedef struct fsnap_chunker {
 	unsigned bits;
 	uint64_t h;
 	int cut;                 /* the chunk ends after the current record */
+	int compact;             /* format 2 records ('O', 'E') allowed */
 	unsigned char *buf;
 	size_t len, cap;
 	uint64_t recs, docs, tombs;
 } fsnap_chunker;
 
-void fsnap_chunker_init(fsnap_chunker *c, size_t avg);
+/* format: the repository's; from 2 on documents take the compact
+ * record types. */
+void fsnap_chunker_init(fsnap_chunker *c, size_t avg, unsigned format);
 void fsnap_chunker_release(fsnap_chunker *c);
 /* 1 if the record would not fit: emit the chunk before adding it. */
 int fsnap_chunker_full(const fsnap_chunker *c, size_t idlen, size_t blen);

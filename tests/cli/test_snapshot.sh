@@ -102,7 +102,7 @@ expect_fail 2 "create: bad name" $T "$FERRY" snapshot create b 'Bad Name'
 run $T "$FERRY" snapshot list b --json
 same "list: one snapshot, ok" "$(printf '%s' "$out" | jq -r '.[] | .name + " " + .state')" "s1 ok"
 run $T "$FERRY" snapshot show b s1 --json
-same "show --json: format 1" "$(printf '%s' "$out" | jq .format)" 1
+same "show --json: format 2" "$(printf '%s' "$out" | jq .format)" 2
 same "show --json: 3 indices" "$(printf '%s' "$out" | jq '.indices | length')" 3
 same "show --json: catalog versions" "$(printf '%s' "$out" | jq -r '.catalog.settings.release')" 0.7.1.1
 run $T "$FERRY" snapshot show b s1
@@ -191,7 +191,7 @@ same "list: the truncated one is damaged" "$(printf '%s' "$out" | jq -r '.[] | s
 expect_fail 1 "restore --all of a truncated manifest" \
   in_dir "$TMP/dr2" $T "$FERRY" snapshot restore "$C" s2 --all
 # a newer format
-printf '{"format":2,"chunk_size":1048576}\n' >"$C/config.json"
+printf '{"format":3,"chunk_size":1048576}\n' >"$C/config.json"
 expect_fail 1 "a repository of a newer format is refused" $T "$FERRY" snapshot list "$C"
 has "newer format: says so" "$err" "newer than this ferry"
 expect_fail 1 "create into a newer format is refused" $T "$FERRY" snapshot create "$C" n1

@@ -220,10 +220,23 @@ static void test_roundtrip_all(void **state)
 	ferry_snapshot_info info;
 	char *manifest = NULL, *report = NULL;
 	make_deployment(f->t.db, 3000);
+	/* bodies for each record type of format 2: starting with their own
+	 * id ('E'; brackets and escapes inside strings after it), an id that
+	 * needs escaping ('O'), space around the object ('D') */
+	static const char *const odd[][2] = {
+		{"e1", "{\"id\":\"e1\"}"},
+		{"e2", "{\"id\":\"e2\",\"s\":\"}]\\\"{[\",\"a\":[{\"b\":\"\\\\\"}],\"z\":{}}"},
+		{"e3", "{\"id\":\"e3x\",\"n\":1}"},
+		{"q\"1", "{\"id\":\"q\\\"1\",\"n\":2}"},
+		{"w1", " {\"id\":\"w1\"} "},
+		{"n1", "{\"n\":{\"id\":\"n1\"}}"},
+	};
+	for (size_t i = 0; i < sizeof odd / sizeof *odd; i++)
+		t_put(f->t.db, "profile", odd[i][0], odd[i][1]);
 	T_OK(ferry_snapshot_create(f->t.db, "backup", "full", NULL, NULL, NULL,
 				   &info, &manifest, &err), &err);
 	assert_int_equal(info.indices, 4);
-	assert_int_equal(info.docs, 3000 + 300 + 1);
+	assert_int_equal(info.docs, 3000 + 300 + 1 + 6);
 	assert_true(info.new_chunks > 10);
 	T_CONTAINS(manifest, "\"checksum\":\"");
 	ferry_free(manifest);
@@ -776,15 +789,15 @@ static void test_newer_format(void **state)
 	new_bytes(f->t.db, "backup", "s1");
 	/* a manifest written by a newer ferry */
 	T_OK(ferry_snapshot_show(f->t.db, "backup", "s1", &text, &err), &err);
-	p = strstr(text, "\"format\":1");
+	p = strstr(text, "\"format\":2");
 	assert_non_null(p);
-	p[9] = '2';
+	p[9] = '3';
 	snprintf(path, sizeof path, "%s/snapshots/s1.json", f->repo);
 	write_file(path, text);
 	ferry_free(text);
 	T_CODE(ferry_snapshot_show(f->t.db, "backup", "s1", &text, &err),
 	       FERRY_EVERSION, &err);
-	T_CONTAINS(err.msg, "format 2");
+	T_CONTAINS(err.msg, "format 3");
 	ferry_restore_opts o = {.all = 1};
 	ferry_db *db = open_other(f);
 	T_CODE(ferry_snapshot_restore(db, f->repo, "s1", &o, NULL, &err),
@@ -792,12 +805,12 @@ static void test_newer_format(void **state)
 	ferry_db_close(db);
 	/* a repository of a newer format */
 	snprintf(path, sizeof path, "%s/config.json", f->repo);
-	write_file(path, "{\"format\":2,\"chunk_size\":1048576}");
+	write_file(path, "{\"format\":3,\"chunk_size\":1048576}");
 	ferry_snapshot_info *v;
 	size_t n;
 	T_CODE(ferry_snapshot_list(f->t.db, "backup", &v, &n, &err),
 	       FERRY_EVERSION, &err);
-	T_CONTAINS(err.msg, "format 2");
+	T_CONTAINS(err.msg, "format 3");
 	T_CONTAINS(err.msg, "newer");
 	T_CODE(ferry_snapshot_create(f->t.db, "backup", "s2", NULL, NULL, NULL,
 				     NULL, NULL, &err), FERRY_EVERSION, &err);
@@ -1050,7 +1063,7 @@ static void cut_records(size_t avg, unsigned n, unsigned skip_from,
 {
 	fsnap_chunker c;
 	char id[32], body[400];
-	fsnap_chunker_init(&c, avg);
+	fsnap_chunker_init(&c, avg, FSNAP_FORMAT);
 	out->sha = calloc(4096, 32);
 	out->n = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -1092,6 +1105,127 @@ static size_t shared(const cut *a, const cut *b)
 	return same;
 }
 
+/* ---- records ---- */
+
+/* Adds (id, body) to a chunker of `format`; returns the on-disk type of
+ * the record it wrote. */
+static int add_one(fsnap_chunker *c, const char *id, const char *body)
+{
+	size_t at = c->len;
+	assert_int_equal(fsnap_chunker_add(c, body ? FSNAP_REC_DOC :
+					   FSNAP_REC_TOMB, id, strlen(id), body,
+					   body ? strlen(body) : 0), 0);
+	return c->buf[at];
+}
+
+static void test_records(void **state)
+{
+	static const struct { const char *id, *body; int t2; } r[] = {
+		{"u1", "{\"id\":\"u1\",\"x\":\"}{[\\\"\",\"y\":[1,{}]}", 'E'},
+		{"u2", "{\"id\":\"u2\"}", 'E'},
+		{"u3", "{\"a\":1}", 'O'},
+		{"u4", "{\"a\":1} ", 'D'},
+		{"u5", "[1]", 'D'},
+		{"u6", "{\"id\":\"u6x\"}", 'O'},
+		{"a\"b", "{\"id\":\"a\\\"b\"}", 'O'},
+		{"a\\b", "{\"id\":\"a\\b\"}", 'O'},
+		{"gone", NULL, 'T'},
+	};
+	size_t n = sizeof r / sizeof *r;
+	fbuf tmp;
+	fbuf_init(&tmp, 0);
+	(void)state;
+	for (unsigned format = 1; format <= 2; format++) {
+		fsnap_chunker c;
+		fsnap_chunker_init(&c, 1 << 20, format);
+		for (size_t i = 0; i < n; i++) {
+			int want = format == 1 ? (r[i].body ? 'D' : 'T') : r[i].t2;
+			assert_int_equal(add_one(&c, r[i].id, r[i].body), want);
+		}
+		size_t len, off = 0, blen;
+		uint64_t recs;
+		unsigned char *b = fsnap_chunker_take(&c, &len, &recs);
+		assert_int_equal(recs, n);
+		for (size_t i = 0; i < n; i++) {
+			fsnap_rec rec;
+			assert_int_equal(fsnap_rec_next(b, len, &off, &rec), 0);
+			assert_int_equal(rec.idlen, strlen(r[i].id));
+			assert_memory_equal(rec.id, r[i].id, rec.idlen);
+			if (!r[i].body) {
+				assert_int_equal(rec.type, FSNAP_REC_TOMB);
+				continue;
+			}
+			assert_int_equal(rec.type, FSNAP_REC_DOC);
+			assert_int_equal(rec.elided, r[i].t2 == 'E' && format == 2);
+			const char *body = fsnap_rec_body(&rec, &tmp, &blen);
+			assert_int_equal(blen, strlen(r[i].body));
+			assert_memory_equal(body, r[i].body, blen);
+			assert_true(fsnap_rec_body_eq(&rec, r[i].body, blen));
+			assert_false(fsnap_rec_body_eq(&rec, "{}", 2));
+		}
+		fsnap_rec rec;
+		assert_int_equal(fsnap_rec_next(b, len, &off, &rec), FERRY_EOF);
+		/* every cut short of the end is malformed, never read past */
+		size_t first = 0;
+		assert_int_equal(fsnap_rec_next(b, len, &first, &rec), 0);
+		if (format == 2)
+			for (size_t cutlen = 1; cutlen < first; cutlen++) {
+				off = 0;
+				assert_int_equal(fsnap_rec_next(b, cutlen, &off, &rec),
+						 FERRY_ECORRUPT);
+			}
+		free(b);
+		fsnap_chunker_release(&c);
+	}
+	/* hand-made format 2 records that do not end */
+	static const char *const bad[] = {
+		"E\0\1x,\"a\":\"}",   /* the object's string never closes */
+		"E\0\1x,\"a\":[}",     /* '}' closes the array: one level short */
+		"O\0\1x\"a\"}",        /* an 'O' body must start with '{' */
+		"O\0\1x",                /* no body at all */
+		"Q\0\1x{}",              /* no such type */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		size_t off = 0, len = 3 + strlen(bad[i] + 3);
+		fsnap_rec rec;
+		assert_int_equal(fsnap_rec_next((const unsigned char *)bad[i], len,
+						&off, &rec), FERRY_ECORRUPT);
+	}
+	fbuf_release(&tmp);
+}
+
+/* A format 1 repository keeps getting format 1 snapshots (readable by
+ * the ferry that made it), and format 2 stores the same data smaller. */
+static void test_format1_repo(void **state)
+{
+	fix *f = *state;
+	ferry_err err = {0, ""};
+	char path[800], *text;
+	make_deployment(f->t.db, 2000);
+	uint64_t b2 = new_bytes(f->t.db, "backup", "s2");
+	char old[600];
+	snprintf(old, sizeof old, "%s/old", f->t.dir);
+	mkdir(old, 0755);
+	T_OK(ferry_snaprepo_add(f->t.db, "old", old, 16 << 10, &err), &err);
+	snprintf(path, sizeof path, "%s/config.json", old);
+	write_file(path, "{\"format\":1,\"chunk_size\":16384,\"zstd_level\":1}");
+	uint64_t b1 = new_bytes(f->t.db, old, "s1");
+	print_message("# the same data: format 1 %llu bytes, format 2 %llu\n",
+		      (unsigned long long)b1, (unsigned long long)b2);
+	assert_true(b2 < b1);
+	T_OK(ferry_snapshot_show(f->t.db, old, "s1", &text, &err), &err);
+	T_CONTAINS(text, "{\"format\":1,");
+	ferry_free(text);
+	T_OK(ferry_snapshot_show(f->t.db, "backup", "s2", &text, &err), &err);
+	T_CONTAINS(text, "{\"format\":2,");
+	ferry_free(text);
+	ferry_db *db = open_other(f);
+	ferry_restore_opts o = {.all = 1};
+	T_OK(ferry_snapshot_restore(db, old, "s1", &o, NULL, &err), &err);
+	assert_same_deployment(f->t.db, db);
+	ferry_db_close(db);
+}
+
 static void test_chunker_stability(void **state)
 {
 	(void)state;
@@ -1126,6 +1260,8 @@ int main(void)
 		T(test_bad_repo_paths),
 		T(test_killed_restore_and_create),
 		T(test_locks),
+		T(test_format1_repo),
+		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_chunker_stability),
 #undef T
 	};
