@@ -113,6 +113,12 @@ typedef struct ferry_status {
 
 int ferry_db_status(ferry_db *db, ferry_status *out, ferry_err *err);
 
+/* Sets the deployment's index budget (1 to 10,000,000; FERRY_EINVAL
+ * otherwise): the most physical indices, over every version and tenant,
+ * that an upgrade plan or a tenant add may leave. Lowering it below the
+ * indices that exist deletes nothing; it refuses what would add more. */
+int ferry_index_budget_set(ferry_db *db, unsigned budget, ferry_err *err);
+
 /* Frees memory returned by ferry calls that say "free with ferry_free". */
 void ferry_free(void *p);
 
@@ -148,7 +154,13 @@ int ferry_release_record(ferry_db *db, const char *release, ferry_err *err);
  * "{tenant}.{index}". While an upgrade is building a new version (before
  * its cutover), the new tenant also gets that version's target indices
  * and joins the upgrade, so the cutover switches its aliases with every
- * other tenant's. All in one transaction. FERRY_EEXISTS if it exists. */
+ * other tenant's. After a cutover, while the previous version can still
+ * be rolled back to, the tenant also gets that version's set (empty, no
+ * aliases) and joins the switched upgrade, so ferry_rollback moves it
+ * back with the others. All in one transaction. FERRY_EEXISTS if it
+ * exists; FERRY_ELIMIT, with nothing written, if the indices it needs
+ * would cross the index budget (the message gives the counts and what
+ * makes room). */
 int ferry_tenant_add(ferry_db *db, const char *tenant, ferry_err *err);
 /* Removes tenant `tenant` and its indices in every version (with their
  * aliases; pages are freed as for ferry_index_delete). Refuses
@@ -213,7 +225,21 @@ int ferry_index_body(ferry_db *db, const char *name, char **out,
 enum ferry_op {
 	FERRY_OP_INDEX = 0,  /* create or replace */
 	FERRY_OP_CREATE = 1, /* fail with FERRY_EEXISTS if the id exists */
-	FERRY_OP_DELETE = 2
+	FERRY_OP_DELETE = 2,
+	/* Partial update (bulk only): the body is Elasticsearch's update
+	 * request {"doc":{..},"upsert":{..},"doc_as_upsert":B,
+	 * "detect_noop":B}. Inside the write transaction the stored body is
+	 * read and `doc` merged into it (objects key by key, recursively;
+	 * any other value replaces; new keys are appended), so concurrent
+	 * updates of one id never lose each other's keys. The id is
+	 * required. A missing id is FERRY_ENOTFOUND "[id]: document missing"
+	 * unless doc_as_upsert (doc becomes the document) or upsert (that
+	 * body is inserted; created = 1). With detect_noop (default true) a
+	 * merge that changes nothing writes nothing (noop = 1, old seq); an
+	 * upsert without doc leaves an existing document as it is (noop).
+	 * "script" is refused (FERRY_EINVAL), as is any other field; a bad
+	 * body is FERRY_EJSON. */
+	FERRY_OP_UPDATE = 3
 };
 
 typedef struct ferry_write_result {
@@ -439,7 +465,13 @@ int ferry_upgrade_abort(ferry_db *db, int force, ferry_err *err);
 
 /* Moves the aliases back to the previous version while its indices
  * exist. With yes == 0 nothing changes and *writes_dropped tells how many
- * writes to the new version since the switch would be lost. */
+ * writes to the new version since the switch would be lost. No alias of
+ * any tenant stays on the new version: a tenant added after the switch
+ * goes back to its (empty) set of the previous version, made now if it
+ * has none, and an index created after the switch gets an empty index of
+ * its name there; their writes since are among those dropped. One write
+ * transaction (also with yes == 0, then aborted): a rollback that is
+ * killed has happened in full or not at all. */
 int ferry_rollback(ferry_db *db, int yes, uint64_t *writes_dropped,
 		   ferry_err *err);
 
@@ -642,6 +674,18 @@ int ferry_slm_execute(ferry_db *db, const char *id,
  * *report_json (may be NULL) lists [{policy, snapshot, error}]. */
 int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
 		      ferry_err *err);
+/* Applies every policy's retention now, as of now_ms (0: now), without
+ * taking snapshots (Elasticsearch's _execute_retention): deletes the
+ * snapshots a policy took that its retention lets go, through
+ * ferry_snapshot_delete() (under the repository lock, as a policy run
+ * does), and forgets those already gone. Snapshots no policy took are
+ * never touched. *report_json (may be NULL; free with ferry_free) lists
+ * [{"policy","deleted":[..],"forgotten":[..],"error"}] for each policy
+ * where something happened; a failed delete is reported there (the
+ * snapshot stays and the next run tries again), not as the return
+ * code, which is for failing to read the policies. */
+int ferry_slm_execute_retention(ferry_db *db, int64_t now_ms,
+				char **report_json, ferry_err *err);
 
 /* ------------------------------------------------------------------ */
 /* Tenant keys (docs/tenants.md)                                       */

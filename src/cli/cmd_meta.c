@@ -257,7 +257,11 @@ static const char tenant_help[] =
 "Names: a-z 0-9 then a-z 0-9 _ -, at most 63 characters.\n\n"
 "add creates the tenant with the index set the others have in the active\n"
 "version (same settings and mappings, empty); during an upgrade also the\n"
-"new version's indices, so the cutover switches it with every tenant.\n"
+"new version's indices, so the cutover switches it with every tenant;\n"
+"after one, while `ferry rollback` is possible, the previous version's\n"
+"too, so a rollback moves it back. An add whose indices would cross the\n"
+"index budget is refused with the counts and changes nothing (`ferry\n"
+"indices delete --version V` or `ferry indices budget N` make room).\n"
 "remove deletes the tenant and its indices in every version; --force is\n"
 "needed when they hold documents. Not while an upgrade is under way.\n";
 

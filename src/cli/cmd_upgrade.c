@@ -473,10 +473,54 @@ int cmd_rollback(int argc, char **argv)
 }
 
 static const char indices_help[] =
-"usage: ferry indices delete --version V [--dry-run] [--force] [--json]\n\n"
-"Deletes every index of data version V (refuses the active version and\n"
-"one an upgrade is building). --dry-run lists what would go. A version no\n"
-"snapshot holds is refused unless --force.\n";
+"usage: ferry indices delete --version V [--dry-run] [--force] [--json]\n"
+"       ferry indices budget [N] [--json]\n\n"
+"delete removes every index of data version V (refuses the active version\n"
+"and one an upgrade is building). --dry-run lists what would go. A version\n"
+"no snapshot holds is refused unless --force.\n\n"
+"budget shows the index budget (the most indices, over every version and\n"
+"tenant, that an upgrade or a tenant add may leave; default 1000) and the\n"
+"indices that exist; with N (1 to 10000000) it sets the budget.\n";
+
+/* `ferry indices budget [N] [--json]` */
+static int indices_budget(int argc, char **argv)
+{
+	const char *n = NULL;
+	int json = 0, rc;
+	char *end = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!n && argv[i][0] != '-')
+			n = argv[i];
+		else
+			return cli_usage_error("indices", "budget takes one number N "
+					       "and --json, got '%s'", argv[i]);
+	}
+	unsigned long v = n ? strtoul(n, &end, 10) : 0;
+	if (n && (*end || v < 1 || v > 10000000 || n[0] == '-'))
+		return cli_usage_error("indices", "the budget must be a number "
+				       "from 1 to 10000000, got '%s'", n);
+	ferry_db *db;
+	ferry_err err = {0};
+	ferry_status st;
+	if ((rc = cli_open(0, &db)))
+		return rc;
+	if (!(rc = n ? ferry_index_budget_set(db, (unsigned)v, &err) : 0))
+		rc = ferry_db_status(db, &st, &err);
+	ferry_db_close(db);
+	if (rc)
+		return cli_fail(&err);
+	if (json)
+		printf("{\"index_budget\":%u,\"indices\":%llu}\n", st.index_budget,
+		       (unsigned long long)st.indices);
+	else
+		printf("index budget %s%u; %llu indices exist%s\n", n ? "set to " :
+		       "", st.index_budget, (unsigned long long)st.indices,
+		       st.indices > st.index_budget ? " (over it: upgrades and "
+		       "tenant adds that create indices are refused)" : "");
+	return 0;
+}
 
 int cmd_indices(int argc, char **argv)
 {
@@ -488,8 +532,10 @@ int cmd_indices(int argc, char **argv)
 			return 0;
 		}
 	}
+	if (argc >= 2 && !strcmp(argv[1], "budget"))
+		return indices_budget(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "delete"))
-		return cli_usage_error("indices", "expected 'delete'");
+		return cli_usage_error("indices", "expected 'delete' or 'budget'");
 	for (int i = 2; i < argc; i++) {
 		if (cli_opt_value(argc, argv, &i, "--version", &v)) {
 			if (!(version = v))

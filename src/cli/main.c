@@ -17,7 +17,8 @@ static const cli_cmd commands[] = {
 	{"tenant", cmd_tenant, "add and list tenants"},
 	{"upgrade", cmd_upgrade, "plan, run, resume or abort a data upgrade"},
 	{"rollback", cmd_rollback, "switch back to the previous data version"},
-	{"indices", cmd_indices, "delete the indices of an old data version"},
+	{"indices", cmd_indices, "delete an old data version's indices; the "
+	 "index budget"},
 	{"snapshot", cmd_snapshot, "snapshot repositories: create, verify, "
 	 "restore"},
 	{NULL, NULL, NULL},

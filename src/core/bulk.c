@@ -6,6 +6,12 @@
  * Inside the transaction the operations are applied sorted by (index, id),
  * stably, so that the id tree is walked in order (FACTS.md: sorted batches
  * insert much faster) while operations on one id keep their order.
+ *
+ * An update (FERRY_OP_UPDATE) has its request body checked at prepare
+ * time; at commit it reads the stored body inside the same write
+ * transaction, merges `doc` into it (json/merge.c) and writes the result,
+ * so an update sees every write committed or applied before it, including
+ * earlier ops of the same bulk or group.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +24,13 @@
 #include "core/err.h"
 #include "core/names.h"
 #include "json/json.h"
+#include "json/merge.h"
+
+/* bulk_op.uflags of an update */
+#define UPD_DOC 0x1        /* has "doc" */
+#define UPD_UPSERT 0x2     /* has "upsert" */
+#define UPD_DOC_UPSERT 0x4 /* "doc_as_upsert": true */
+#define UPD_NOOP 0x8       /* "detect_noop" (default true) */
 
 typedef struct bulk_op {
 	uint8_t op;
@@ -27,6 +40,9 @@ typedef struct bulk_op {
 	size_t index_off, id_off, body_off, body_len, msg_off;
 	uint64_t seq;
 	int created;
+	uint8_t uflags;                 /* UPD_*, updates only */
+	size_t doc_off, doc_len;        /* raw "doc" in data, updates only */
+	size_t ups_off, ups_len;        /* raw "upsert" in data */
 } bulk_op;
 
 struct ferry_bulk {
@@ -39,6 +55,8 @@ struct ferry_bulk {
 	char id_field[64];
 	int prepared;
 	fbuf scratch;    /* unescaping ids */
+	json_arena *arena; /* updates: parsing and merging, reset per op */
+	fbuf merged;       /* updates: the merged body, capped */
 };
 
 int ferry_bulk_new(ferry_db *db, ferry_bulk **out)
@@ -50,6 +68,7 @@ int ferry_bulk_new(ferry_db *db, ferry_bulk **out)
 	fbuf_init(&b->data, (size_t)4 << 30);
 	fbuf_init(&b->msgs, 0);
 	fbuf_init(&b->scratch, 0);
+	fbuf_init(&b->merged, FERRY_DOC_MAX);
 	*out = b;
 	return 0;
 }
@@ -68,6 +87,8 @@ int ferry_bulk_add(ferry_bulk *b, enum ferry_op op, const char *index,
 		   const char *id, size_t idlen, const char *body,
 		   size_t body_len)
 {
+	if ((unsigned)op > FERRY_OP_UPDATE)
+		return FERRY_EINVAL;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 1024;
 		bulk_op *ops = realloc(b->ops, cap * sizeof *ops);
@@ -168,6 +189,110 @@ static int check_op_body(ferry_bulk *b, bulk_op *o, ferry_err *e)
 	return 0;
 }
 
+static int key_is(const json_member *m, const char *k)
+{
+	return m->klen == strlen(k) && !memcmp(m->key, k, m->klen);
+}
+
+static const char *type_name(json_type t)
+{
+	static const char *const names[] = {"null", "false", "true", "a number",
+					    "a string", "an array", "an object"};
+	return names[t];
+}
+
+/* Checks one member of an update request and records it in o->uflags. */
+static int update_member(bulk_op *o, const json_member *m, ferry_err *e)
+{
+	const json_value *v = m->val;
+	int flag;
+	if (key_is(m, "doc") || key_is(m, "upsert")) {
+		if (v->type != JSON_OBJECT)
+			return ferry_err_set(e, FERRY_EINVAL, "update: \"%s\" must "
+				"be a JSON object, not %s", m->key, type_name(v->type));
+		o->uflags |= key_is(m, "doc") ? UPD_DOC : UPD_UPSERT;
+		return 0;
+	}
+	if (key_is(m, "doc_as_upsert") || key_is(m, "detect_noop")) {
+		if (v->type != JSON_TRUE && v->type != JSON_FALSE)
+			return ferry_err_set(e, FERRY_EINVAL, "update: \"%s\" must "
+				"be true or false, not %s", m->key,
+				type_name(v->type));
+		flag = key_is(m, "detect_noop") ? UPD_NOOP : UPD_DOC_UPSERT;
+		if (v->type == JSON_TRUE)
+			o->uflags |= flag;
+		else
+			o->uflags &= (uint8_t)~flag;
+		return 0;
+	}
+	return ferry_err_set(e, FERRY_EINVAL, "update: unknown field [%.*s]: an "
+		"update takes \"doc\", \"upsert\", \"doc_as_upsert\" and "
+		"\"detect_noop\"", (int)(m->klen > 100 ? 100 : m->klen), m->key);
+}
+
+/* The raw text of top-level member `key` of the update body, as an
+ * offset and length in b->data (the body was validated already). */
+static void update_span(ferry_bulk *b, const bulk_op *o, const char *key,
+			size_t *off, size_t *len)
+{
+	const char *body = b->data.p + o->body_off, *raw = NULL;
+	size_t rlen = 0;
+	json_error je;
+	if (!json_validate_object(body, o->body_len, key, &raw, &rlen, &je) &&
+	    raw) {
+		*off = o->body_off + (size_t)(raw - body);
+		*len = rlen;
+	}
+}
+
+/* Checks an update request body ({"doc":..,"upsert":..,..}). */
+static int check_update(ferry_bulk *b, bulk_op *o, ferry_err *e)
+{
+	json_value *root;
+	json_error je = {0, NULL};
+	if (!o->body_len)
+		return ferry_err_set(e, FERRY_EINVAL, "update body is missing: "
+			"send {\"doc\":{...}} with the fields to change");
+	if (o->body_len > FERRY_DOC_MAX)
+		return ferry_err_set(e, FERRY_ELIMIT, "update body is %zu bytes;"
+			" the limit is %u", o->body_len, FERRY_DOC_MAX);
+	if (!b->arena && !(b->arena = json_arena_new()))
+		return ferry_err_set(e, FERRY_ENOMEM, NULL);
+	json_arena_reset(b->arena);
+	int rc = json_parse(b->arena, b->data.p + o->body_off, o->body_len,
+			    &root, &je);
+	if (rc == FERRY_EJSON)
+		return ferry_err_set(e, rc, "invalid JSON at byte %zu: %s",
+				     je.offset, je.msg);
+	if (rc)
+		return ferry_err_set(e, FERRY_ENOMEM, NULL);
+	if (root->type != JSON_OBJECT)
+		return ferry_err_set(e, FERRY_EJSON, "an update body must be a "
+			"JSON object like {\"doc\":{...}}, not %s",
+			type_name(root->type));
+	if (json_get(root, "script", 6) || json_get(root, "scripted_upsert", 15))
+		return ferry_err_set(e, FERRY_EINVAL, "update: scripts are not "
+			"supported by ferry: send the fields to change as a "
+			"partial document, {\"doc\":{\"field\":\"value\"}}");
+	o->uflags = UPD_NOOP;
+	for (size_t i = 0; i < root->u.obj.n; i++)
+		if ((rc = update_member(o, &root->u.obj.m[i], e)))
+			return rc;
+	if (!(o->uflags & (UPD_DOC | UPD_UPSERT)))
+		return ferry_err_set(e, FERRY_EINVAL, "update: \"doc\" is "
+			"missing: send {\"doc\":{...}} with the fields to change"
+			" (or an \"upsert\" body)");
+	if ((o->uflags & UPD_DOC_UPSERT) && !(o->uflags & UPD_DOC))
+		return ferry_err_set(e, FERRY_EINVAL, "update: \"doc_as_upsert\""
+			" needs \"doc\", the document to insert when the id is "
+			"missing");
+	if (o->uflags & UPD_DOC)
+		update_span(b, o, "doc", &o->doc_off, &o->doc_len);
+	if (o->uflags & UPD_UPSERT)
+		update_span(b, o, "upsert", &o->ups_off, &o->ups_len);
+	return 0;
+}
+
 int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err)
 {
 	ferry_err e;
@@ -176,14 +301,19 @@ int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err)
 	for (size_t i = 0; i < b->n; i++) {
 		bulk_op *o = &b->ops[i];
 		e.msg[0] = 0;
-		if (o->op != FERRY_OP_DELETE && check_op_body(b, o, &e)) {
+		if (o->op == FERRY_OP_UPDATE ? check_update(b, o, &e) :
+		    o->op != FERRY_OP_DELETE && check_op_body(b, o, &e)) {
 			if (e.code == FERRY_ENOMEM)
 				return ferry_err_set(err, FERRY_ENOMEM, NULL);
 			op_fail(b, o, &e);
 			continue;
 		}
 		o->code = 0;
-		if (o->id_len == 0 && o->op != FERRY_OP_DELETE) {
+		if (o->id_len == 0 && o->op == FERRY_OP_UPDATE) {
+			ferry_err_set(&e, FERRY_EINVAL, "an update needs the id "
+				      "of the document to change");
+			op_fail(b, o, &e);
+		} else if (o->id_len == 0 && o->op != FERRY_OP_DELETE) {
 			char gen[21];
 			fdb_gen_id(b->db, gen);
 			o->id_off = b->data.len;
@@ -194,6 +324,8 @@ int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err)
 			op_fail(b, o, &e);
 		}
 	}
+	if (b->arena)
+		json_arena_reset(b->arena);
 	b->prepared = 1;
 	return 0;
 }
@@ -245,6 +377,118 @@ static int cmp_order(const void *pa, const void *pb, void *ctx)
 	return ia < ib ? -1 : ia > ib; /* stable: keep add order per id */
 }
 
+/* Writes op o's id with `op` and `body`. Per-op failures are recorded
+ * on o (returns 0); non-zero means the transaction failed. */
+static int write_op(ferry_bulk *b, fstore_txn *t, bulk_op *o,
+		    enum ferry_op op, const char *body, size_t len,
+		    ferry_err *err)
+{
+	ferry_err e;
+	e.msg[0] = 0;
+	int rc = b->db->ops->doc_write(t, o->ix, op, b->data.p + o->id_off,
+		o->id_len, body, len, &o->seq, &o->created, &e);
+	if (rc == FERRY_EEXISTS || rc == FERRY_ENOTFOUND || rc == FERRY_ENAME)
+		op_fail(b, o, &e);
+	else if (rc) /* the transaction itself failed */
+		return ferry_err_set(err, rc, "bulk write failed, nothing was "
+				     "written: %s", e.msg);
+	return 0;
+}
+
+/* An update of a missing id: insert the upsert body, or fail the op. */
+static int update_missing(ferry_bulk *b, fstore_txn *t, bulk_op *o,
+			  ferry_err *err)
+{
+	ferry_err e;
+	if (o->uflags & UPD_DOC_UPSERT)
+		return write_op(b, t, o, FERRY_OP_INDEX, b->data.p + o->doc_off,
+				o->doc_len, err);
+	if (o->uflags & UPD_UPSERT)
+		return write_op(b, t, o, FERRY_OP_INDEX, b->data.p + o->ups_off,
+				o->ups_len, err);
+	ferry_err_set(&e, FERRY_ENOTFOUND, "[%.*s]: document missing",
+		      (int)(o->id_len > 200 ? 200 : o->id_len),
+		      b->data.p + o->id_off);
+	op_fail(b, o, &e);
+	return 0;
+}
+
+/* Merges `doc` into the stored body `cur` and writes the result unless
+ * nothing changed and detect_noop is on. Same returns as write_op(). */
+static int update_merge(ferry_bulk *b, fstore_txn *t, bulk_op *o,
+			const fstore_entry *cur, ferry_err *err)
+{
+	json_value *tv, *pv;
+	ferry_err e;
+	int changed = 0, rc;
+	json_arena_reset(b->arena);
+	rc = json_parse(b->arena, cur->body, cur->body_len, &tv, NULL);
+	if (rc == FERRY_EJSON || (!rc && tv->type != JSON_OBJECT)) {
+		ferry_err_set(&e, FERRY_ECORRUPT, "the stored body of '%.*s' is "
+			      "not a JSON object, so nothing can be merged into "
+			      "it: replace it with an index op",
+			      (int)(o->id_len > 200 ? 200 : o->id_len),
+			      b->data.p + o->id_off);
+		op_fail(b, o, &e);
+		return 0;
+	}
+	if (rc || (rc = json_parse(b->arena, b->data.p + o->doc_off, o->doc_len,
+				   &pv, NULL)) ||
+	    (rc = json_merge(b->arena, tv, pv, &changed)))
+		goto fail;
+	if (!changed && (o->uflags & UPD_NOOP)) {
+		o->seq = cur->seq;
+		o->created = FSTORE_NOOP;
+		return 0;
+	}
+	fbuf_clear(&b->merged);
+	if ((rc = json_write(tv, &b->merged)) == FERRY_ELIMIT) {
+		ferry_err_set(&e, FERRY_ELIMIT, "document '%.*s' would be over "
+			      "%u bytes after the update; nothing was changed",
+			      (int)(o->id_len > 200 ? 200 : o->id_len),
+			      b->data.p + o->id_off, FERRY_DOC_MAX);
+		op_fail(b, o, &e);
+		return 0;
+	}
+	if (rc)
+		goto fail;
+	/* FERRY_OP_UPDATE makes the store write even an identical body */
+	return write_op(b, t, o, o->uflags & UPD_NOOP ? FERRY_OP_INDEX :
+			FERRY_OP_UPDATE, b->merged.p, b->merged.len, err);
+fail: /* out of memory (anything else would be a bug: doc was checked) */
+	if (rc != FERRY_ENOMEM)
+		rc = FERRY_EINTERNAL;
+	return ferry_err_set(err, rc, "bulk write failed, nothing was written: "
+			     "merging into '%.*s': %s",
+			     (int)(o->id_len > 200 ? 200 : o->id_len),
+			     b->data.p + o->id_off, ferry_strerror(rc));
+}
+
+/* Applies update op o: reads the id's current body inside transaction t
+ * (so it sees every earlier write), then merges or upserts. */
+static int apply_update(ferry_bulk *b, fstore_txn *t, bulk_op *o,
+			ferry_err *err)
+{
+	fstore_entry cur;
+	int rc = b->db->ops->doc_get(t, o->ix, b->data.p + o->id_off,
+				     o->id_len, &cur);
+	if (rc == FERRY_ENOTFOUND)
+		return update_missing(b, t, o, err);
+	if (rc)
+		return ferry_err_set(err, rc, "bulk write failed, nothing was "
+			"written: reading '%.*s' to update it: %s",
+			(int)(o->id_len > 200 ? 200 : o->id_len),
+			b->data.p + o->id_off, ferry_strerror(rc));
+	if (!(o->uflags & UPD_DOC)) { /* upsert only: the doc exists */
+		o->seq = cur.seq;
+		o->created = FSTORE_NOOP;
+		return 0;
+	}
+	if (!b->arena && !(b->arena = json_arena_new()))
+		return FERRY_ENOMEM;
+	return update_merge(b, t, o, &cur, err);
+}
+
 static int apply_all(ferry_bulk *b, fstore_txn *t, ferry_err *err)
 {
 	uint32_t *ord = realloc(b->order, (b->n ? b->n : 1) * sizeof *ord);
@@ -256,22 +500,17 @@ static int apply_all(ferry_bulk *b, fstore_txn *t, ferry_err *err)
 	qsort_r(ord, b->n, sizeof *ord, cmp_order, b);
 	for (size_t k = 0; k < b->n; k++) {
 		bulk_op *o = &b->ops[ord[k]];
-		ferry_err e;
+		int rc;
 		if (o->code)
 			continue;
-		e.msg[0] = 0;
-		int rc = b->db->ops->doc_write(t, o->ix, (enum ferry_op)o->op,
-			b->data.p + o->id_off, o->id_len, b->data.p + o->body_off,
-			o->body_len, &o->seq, &o->created, &e);
-		if (rc == FERRY_EEXISTS || rc == FERRY_ENOTFOUND ||
-		    rc == FERRY_ENAME)
-			op_fail(b, o, &e);
-		else if (rc) { /* the transaction itself failed */
-			ferry_err_set(err, rc, "bulk write failed, nothing was "
-				      "written: %s", e.msg);
+		rc = o->op == FERRY_OP_UPDATE ? apply_update(b, t, o, err) :
+			write_op(b, t, o, (enum ferry_op)o->op,
+				 b->data.p + o->body_off, o->body_len, err);
+		if (rc)
 			return rc;
-		}
 	}
+	if (b->arena)
+		json_arena_reset(b->arena);
 	return 0;
 }
 
@@ -364,6 +603,8 @@ void ferry_bulk_free(ferry_bulk *b)
 	fbuf_release(&b->data);
 	fbuf_release(&b->msgs);
 	fbuf_release(&b->scratch);
+	fbuf_release(&b->merged);
+	json_arena_free(b->arena);
 	free(b->ops);
 	free(b->order);
 	free(b);

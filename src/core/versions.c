@@ -6,12 +6,15 @@
  * "default"'s, else the first tenant's by name), and its aliases. While
  * an upgrade builds a new version, the same transaction also gives it
  * the target indices and upgrade items (ujob_tenant_join), so the
- * cutover switches it with every other tenant.
+ * cutover switches it with every other tenant; after a cutover, the set
+ * of the version a rollback returns to. The add is counted against the
+ * index budget inside its transaction, which is aborted when over.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/budget.h"
 #include "core/catalog.h"
 #include "core/db.h"
 #include "core/err.h"
@@ -217,18 +220,15 @@ static int tset_create(fstore_txn *t, const struct tset *c, size_t i,
 	return rc;
 }
 
-static int tenant_add_in(fstore_txn *t, const char *tenant, ferry_err *err)
+/* Creates the tenant's indices in t: the active set, and through
+ * ujob_tenant_join the upgrade's target set or the set kept for a
+ * rollback. */
+static int tenant_sets(fstore_txn *t, const char *tenant, const char *active,
+		       ferry_err *err)
 {
-	fcat_settings s;
-	struct tset c = {NULL, tenant, NULL, 0};
-	int rc = fcat_settings_get(t, &s, err);
+	struct tset c = {active, tenant, NULL, 0};
+	int rc = fcat_tenant_put(t, tenant, err);
 	if (rc)
-		return rc;
-	if (fcat_tenant_exists(t, tenant))
-		return ferry_err_set(err, FERRY_EEXISTS, "tenant '%s' already "
-				     "exists", tenant);
-	c.active = s.data_version;
-	if ((rc = fcat_tenant_put(t, tenant, err)))
 		return rc;
 	if ((rc = fcat_index_each(t, tset_visit, &c)))
 		rc = ferry_err_set(err, rc, "reading the catalog");
@@ -236,6 +236,39 @@ static int tenant_add_in(fstore_txn *t, const char *tenant, ferry_err *err)
 		rc = tset_create(t, &c, i, err);
 	free(c.v);
 	return rc ? rc : ujob_tenant_join(t, tenant, err);
+}
+
+static int count_in(fstore_txn *t, fbudget *b, ferry_err *err)
+{
+	int rc = fbudget_count(t, b);
+	return rc ? ferry_err_set(err, rc, "counting indices: %s",
+				  ferry_strerror(rc)) : 0;
+}
+
+/* The whole add inside t, counted against the index budget: over it, an
+ * error and the caller aborts t, so nothing is written. */
+static int tenant_add_in(fstore_txn *t, const char *tenant, ferry_err *err)
+{
+	fcat_settings s;
+	fbudget before, after;
+	char what[128];
+	int rc = fcat_settings_get(t, &s, err);
+	if (rc)
+		return rc;
+	if (fcat_tenant_exists(t, tenant))
+		return ferry_err_set(err, FERRY_EEXISTS, "tenant '%s' already "
+				     "exists", tenant);
+	memset(&after, 0, sizeof after);
+	if ((rc = count_in(t, &before, err)) ||
+	    (rc = tenant_sets(t, tenant, s.data_version, err)) ||
+	    (rc = count_in(t, &after, err)))
+		goto out;
+	snprintf(what, sizeof what, "tenant '%s' was not added", tenant);
+	rc = fbudget_check(t, what, &before, &after, err);
+out:
+	fbudget_release(&before);
+	fbudget_release(&after);
+	return rc;
 }
 
 int ferry_tenant_add(ferry_db *db, const char *tenant, ferry_err *err)

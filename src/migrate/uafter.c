@@ -1,6 +1,14 @@
 /*
  * uafter.c - the upgrade API around the run: plan, status, abort,
  * rollback, and deleting an old version's indices.
+ *
+ * A rollback leaves no alias of any tenant on the version it leaves: the
+ * job's items move theirs (tenants added after the cutover joined the job
+ * with an empty set in the old version, utenant.c), tenants without items
+ * join it first, and an alias still on the new version after that (an
+ * index created there after the switch) gets an empty index of its name
+ * in the old version. Writes made to the new version after the switch
+ * are dropped and counted, whoever made them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,8 +147,9 @@ static uint64_t writes_since(fstore_txn *t, const ujob *j)
 		if (!j->items[i].dst[0] ||
 		    t->store->ops->ix_stats(t, j->items[i].dst_ix, &d))
 			continue;
-		if (d.next_seq - 1 > j->items[i].dst_seq_cut)
-			n += d.next_seq - 1 - j->items[i].dst_seq_cut;
+		uint64_t last = d.next_seq ? d.next_seq - 1 : 0;
+		if (last > j->items[i].dst_seq_cut)
+			n += last - j->items[i].dst_seq_cut;
 	}
 	return n;
 }
@@ -198,12 +207,126 @@ static int rollback_versions(fstore_txn *t, const ujob *j, ferry_err *err)
 	return 0;
 }
 
+/* Tenant names in t, NUL-separated in *b; their number in *n. */
+struct tnames {
+	fbuf b;
+	size_t n;
+};
+
+static int tname_visit(void *p, const fstore_entry *e)
+{
+	struct tnames *c = p;
+	int rc = fbuf_add(&c->b, e->id + 7, e->idlen - 7);
+	c->n++;
+	return rc ? rc : fbuf_addc(&c->b, 0);
+}
+
+static int has_items(const ujob *j, const char *tenant)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (!strcmp(j->items[i].tenant, tenant))
+			return 1;
+	return 0;
+}
+
+/* Tenants the job has no item of (added after the cutover by a ferry
+ * that did not yet keep their rollback set) join it now, so that their
+ * aliases move back too and their writes are counted. */
+static int join_itemless(fstore_txn *t, ujob *j, ferry_err *err)
+{
+	struct tnames c = {FBUF_INIT, 0};
+	int rc;
+	if (!j->n || !ujob_rollbackable(t, j))
+		return 0; /* rollback_aliases says why it cannot be done */
+	if ((rc = t->store->ops->kv_scan(t, "tenant/", tname_visit, &c)))
+		rc = ferry_err_set(err, rc, "reading the tenants");
+	const char *p = c.b.p;
+	for (size_t i = 0; !rc && i < c.n; i++, p += strlen(p) + 1)
+		if (!has_items(j, p))
+			rc = ujob_join_switched(t, j, p, err);
+	fbuf_release(&c.b);
+	return rc;
+}
+
+static int alias_visit(void *p, const fstore_entry *e)
+{
+	fbuf *b = p; /* alias \0 physical \0 ... */
+	int rc = fbuf_add(b, e->id + 6, e->idlen - 6);
+	rc = rc ? rc : fbuf_addc(b, 0);
+	rc = rc ? rc : fbuf_add(b, e->body, e->body_len);
+	return rc ? rc : fbuf_addc(b, 0);
+}
+
+/* One alias still on an index of the version rolled back from: an index
+ * created there after the switch. It gets an empty index of its name in
+ * the old version (same body); its writes are among those dropped. */
+static int move_stray(fstore_txn *t, const ujob *j, const char *alias,
+		      const char *phys, uint64_t *lost, ferry_err *err)
+{
+	fcat_index ix;
+	fname_parts np;
+	fversion v;
+	fstore_stats st = {0};
+	char tok[64], old[FERRY_NAME_MAX + 1];
+	uint32_t no;
+	if (fcat_index_get(t, phys, &ix) || strcmp(ix.version, j->to) ||
+	    fname_parse(alias, &np, NULL) || np.kind != FNAME_ALIAS)
+		return 0;
+	if (fversion_parse(j->from, &v, NULL) ||
+	    fversion_token(&v, tok, sizeof tok))
+		return ferry_err_set(err, FERRY_ECORRUPT, "the upgrade record "
+				     "names a bad version '%s'", j->from);
+	fname_physical(tok, np.tenant, np.index, old, sizeof old);
+	t->store->ops->ix_stats(t, ix.ix, &st);
+	*lost += st.next_seq ? st.next_seq - 1 : 0;
+	int rc = ujob_index_like(t, ix.name, old, &no, err);
+	return rc ? rc : fcat_alias_put(t, alias, old, err);
+}
+
+/* After the items moved theirs, no alias may stay on j->to. */
+static int rollback_strays(fstore_txn *t, const ujob *j, uint64_t *lost,
+			   ferry_err *err)
+{
+	fbuf b = FBUF_INIT;
+	int rc = t->store->ops->kv_scan(t, "alias/", alias_visit, &b);
+	if (rc)
+		rc = ferry_err_set(err, rc, "reading the aliases");
+	for (size_t off = 0; !rc && off < b.len;) {
+		const char *alias = b.p + off, *phys = alias + strlen(alias) + 1;
+		off = (size_t)(phys - b.p) + strlen(phys) + 1;
+		rc = move_stray(t, j, alias, phys, lost, err);
+	}
+	fbuf_release(&b);
+	return rc;
+}
+
+/* The whole rollback inside t; *lost gets the writes it drops. */
+static int rollback_in(fstore_txn *t, ujob *j, uint64_t *lost,
+		       ferry_err *err)
+{
+	int rc = join_itemless(t, j, err);
+	if (rc)
+		return rc;
+	*lost = writes_since(t, j);
+	if ((rc = rollback_aliases(t, j, err)) ||
+	    (rc = rollback_strays(t, j, lost, err)) ||
+	    (rc = rollback_versions(t, j, err)))
+		return rc;
+	snprintf(j->state, sizeof j->state, "rolledback");
+	return ujob_save_header(t, j, err);
+}
+
+/* Without `yes` the rollback is done all the same in a write transaction
+ * and aborted: the count it reports is the one --yes would drop, and a
+ * rollback that cannot be done says so at once. One transaction either
+ * way, so a rollback killed at any point has happened or not at all. */
 int ferry_rollback(ferry_db *db, int yes, uint64_t *writes_dropped,
 		   ferry_err *err)
 {
 	fstore_txn *t;
 	ujob j;
-	int rc = fdb_begin(db, yes, &t, err);
+	uint64_t lost = 0;
+	int rc = fdb_begin(db, 1, &t, err);
 	if (rc)
 		return rc;
 	if ((rc = ujob_load(t, &j))) {
@@ -219,15 +342,11 @@ int ferry_rollback(ferry_db *db, int yes, uint64_t *writes_dropped,
 			"one is stopped with `ferry upgrade abort`)" : "");
 		goto out;
 	}
+	if ((rc = rollback_in(t, &j, &lost, err)))
+		goto out;
 	if (writes_dropped)
-		*writes_dropped = writes_since(t, &j);
+		*writes_dropped = lost;
 	if (!yes)
-		goto out;
-	if ((rc = rollback_aliases(t, &j, err)) ||
-	    (rc = rollback_versions(t, &j, err)))
-		goto out;
-	snprintf(j.state, sizeof j.state, "rolledback");
-	if ((rc = ujob_save_header(t, &j, err)))
 		goto out;
 	ujob_release(&j);
 	return fdb_commit(t, err);

@@ -320,9 +320,30 @@ static int verify_item(urun *r, const uitem *it, uint64_t k, ferry_err *err)
 	return rc == FERRY_EOF ? 0 : rc;
 }
 
-int urun_verify(urun *r, ferry_err *err)
+/* Records the verification's outcome (r->job's state) and frees the
+ * lease. Tenants added meanwhile joined the job (their items are in the
+ * catalog), so the header keeps counting them; a rollback done meanwhile
+ * is not overwritten. */
+static int save_verdict(urun *r)
 {
 	fstore_txn *t;
+	ujob cur;
+	int moved = 0, rc = fdb_begin(r->db, 1, &t, NULL);
+	if (rc)
+		return rc;
+	if (ujob_load_header(t, &cur) == 0) {
+		moved = strcmp(cur.state, "verify") != 0;
+		ujob_release(&cur);
+	}
+	ujob_absorb(t, &r->job);
+	if (!moved)
+		ujob_save_header(t, &r->job, NULL);
+	ulease_drop(t, r->token);
+	return fdb_commit(t, NULL);
+}
+
+int urun_verify(urun *r, ferry_err *err)
+{
 	int rc = 0;
 	uint64_t docs = 0;
 	r->step = "verify";
@@ -340,11 +361,6 @@ int urun_verify(urun *r, ferry_err *err)
 		snprintf(r->job.error, sizeof r->job.error, "%s",
 			 err ? err->msg : ferry_strerror(rc));
 	r->job.finished_ms = fcat_now_ms();
-	int wrc = fdb_begin(r->db, 1, &t, NULL);
-	if (wrc)
-		return rc ? rc : wrc;
-	ujob_save_header(t, &r->job, NULL);
-	ulease_drop(t, r->token);
-	wrc = fdb_commit(t, NULL);
+	int wrc = save_verdict(r);
 	return rc ? rc : wrc;
 }

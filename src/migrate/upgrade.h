@@ -74,13 +74,33 @@ int ujob_json(const ujob *j, fbuf *out);
  * the states in which a new tenant must join it. */
 int ujob_building(const ujob *j);
 /* Makes tenant `tenant` (its active-version indices already created in t)
- * part of the upgrade under way, inside t: for each of the job's program
+ * part of the upgrade under way, inside t (after a cutover that can still
+ * be rolled back: ujob_join_switched): for each of the job's program
  * entries, the tenant's target index (with the body other tenants' target
  * has) and an item in phase "catchup" (its source is new, so there is
  * nothing to copy; the catch-up and the cutover apply what is written to
  * it meanwhile), and the header's item count. Nothing if no upgrade is
- * building a set or the tenant is already in it. */
+ * building a set (or can be rolled back) or the tenant is already in the
+ * set being built. */
 int ujob_tenant_join(fstore_txn *t, const char *tenant, ferry_err *err);
+/* 1 if j has switched over (verify, done, failed), its target is the
+ * active version and the version it came from is retired, not deleted:
+ * `ferry rollback` can still return to it. */
+int ujob_rollbackable(fstore_txn *t, const ujob *j);
+/* Makes tenant `tenant` (its active indices already created in t) part
+ * of the switched job j, inside t: per program entry its index in j->from
+ * (empty, created if missing, no alias) and in j->to (created with its
+ * alias if missing), and an item in phase "done" with dst_seq_cut 0, so
+ * a rollback moves its aliases and counts all its writes to j->to as
+ * dropped. A tenant that has items (removed and added again) gets them
+ * rewritten in place. Saves the items and the header; j is updated. */
+int ujob_join_switched(fstore_txn *t, ujob *j, const char *tenant,
+		       ferry_err *err);
+/* Index `name` (physical): its number in *ix if it exists, else it is
+ * created with the create body of index `like` (none if `like` has none
+ * or is gone); in the active version the create also adds its alias. */
+int ujob_index_like(fstore_txn *t, const char *like, const char *name,
+		    uint32_t *ix, ferry_err *err);
 
 /* Takes the lease (or renews ours). FERRY_EBUSY, with the owner named,
  * if a live owner holds it. `token` identifies this run. */

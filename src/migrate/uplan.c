@@ -429,13 +429,15 @@ static int budget_error(uplan *p, ferry_err *err)
 		snprintf(fix + used, sizeof fix - used, " makes room");
 	else if (nold)
 		snprintf(fix, sizeof fix, "; deleting all of them is not enough: "
-			 "raise the budget with --index-budget");
+			 "raise the budget (`ferry indices budget N`, or "
+			 "--index-budget for one plan)");
 	return ferry_err_set(err, FERRY_ELIMIT, "the upgrade would make %zu "
 		"indices, over the index budget of %u (%zu now + %zu new; per "
 		"tenant: %s); delete an old version first (`ferry indices delete "
 		"--version V`)%s%s%s", p->live_indices + p->new_indices, p->budget,
 		p->live_indices, p->new_indices, per, nold ? ": candidates: " :
-		" (there is none to delete; raise the budget with --index-budget)",
+		" (there is none to delete; raise the budget: `ferry indices "
+		"budget N`, or --index-budget for one plan)",
 		list, fix);
 }
 

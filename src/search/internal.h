@@ -8,6 +8,7 @@
  *   query.c   the query DSL parser              match.c  its evaluation
  *   request.c the search/count body and URL    sort.c   sort keys, hits
  *   source.c  _source filtering                run.c    execution, output
+ *   qstring.c the URL query string (q=), turned into query DSL (qstring.h)
  */
 #ifndef FERRY_SEARCH_INTERNAL_H
 #define FERRY_SEARCH_INTERNAL_H

@@ -2,15 +2,18 @@
  * request.c - the body of a _search or _count request and the URL
  * parameters that override it, parsed into an fsearch_req: from/size and
  * the result window, sort, search_after, track_total_hits, _source,
- * post_filter. Also the error helpers every file of the module uses
- * (Elasticsearch error types and wording, plus where and how to fix).
+ * post_filter, and the URL's query string q (parsed by qstring.c). Also
+ * the error helpers every file of the module uses (Elasticsearch error
+ * types and wording, plus where and how to fix).
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "search/internal.h"
+#include "search/qstring.h"
 
 #define MAX_SORT_KEYS 32
 
@@ -501,10 +504,6 @@ static int r_url(fsearch_req *rq, json_arena *a, const fsearch_params *u,
 		 fsearch_error *e)
 {
 	long long x;
-	if (u->q)
-		return FSE_ARG(e, "the [q] parameter (query-string search) is "
-			       "not supported: send a query DSL body such as "
-			       "{\"query\":{\"term\":{\"field\":\"value\"}}}");
 	if (rq->count)
 		return 0;
 	if (u->from && r_int_text(u->from, strlen(u->from), &x) == 0)
@@ -624,13 +623,41 @@ static int r_window(const fsearch_req *rq, fsearch_error *e)
 	return 0;
 }
 
+/* The URL's q (with df and default_operator) as the query. */
+static int r_qstring(json_arena *a, const fsearch_params *u, r_body *b,
+		     fsq **out, fsearch_error *e)
+{
+	fqs_opts o = {u->df, 0};
+	const char *op = u->default_operator;
+	json_value *v;
+
+	if (b->query)
+		return FSE_ARG(e, "the [q] parameter and a request body "
+			       "\"query\" were both given: use one, q=... for "
+			       "a query string or the body's query DSL");
+	if (op && !strcasecmp(op, "AND"))
+		o.and_default = 1;
+	else if (op && strcasecmp(op, "OR"))
+		return FSE_ARG(e, "[default_operator] must be AND or OR, got "
+			       "[%.40s]", op);
+	if (fqs_parse(a, u->q, strlen(u->q), &o, &v, e) ||
+	    fsq_parse(a, v, "q", &b->clauses, out, e))
+		return e->err.code;
+	return 0;
+}
+
 /* query AND post_filter (either may be absent; neither is match_all). */
 static int r_query(fsearch_req *rq, json_arena *a, r_body *b,
-		   fsearch_error *e)
+		   const fsearch_params *url, fsearch_error *e)
 {
 	fsq *q = NULL, *pf = NULL, **c;
-	if (b->query && fsq_parse(a, b->query, "query", &b->clauses, &q, e))
+	if (url && url->q) {
+		if (r_qstring(a, url, b, &q, e))
+			return e->err.code;
+	} else if (b->query &&
+		   fsq_parse(a, b->query, "query", &b->clauses, &q, e)) {
 		return e->err.code;
+	}
 	if (b->post_filter && fsq_parse(a, b->post_filter, "post_filter",
 					&b->clauses, &pf, e))
 		return e->err.code;
@@ -704,7 +731,7 @@ int fsearch_parse(json_arena *a, const char *body, size_t len,
 	for (size_t i = 0; root && i < root->u.obj.n; i++)
 		if (r_member(rq, a, &root->u.obj.m[i], &b, e))
 			goto fail;
-	if (r_query(rq, a, &b, e) || (b.sort && r_sort(rq, a, b.sort, e)) ||
+	if (r_query(rq, a, &b, url, e) || (b.sort && r_sort(rq, a, b.sort, e)) ||
 	    (url && r_url(rq, a, url, e)))
 		goto fail;
 	r_finish_sort(rq, (flags & FSEARCH_MULTI) != 0);

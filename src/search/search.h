@@ -9,6 +9,7 @@
  *  - queries: match_all, match_none, term, terms, ids, range, exists,
  *    prefix, bool (must, filter, should, must_not, minimum_should_match),
  *    constant_score; `_id` is a field like any other;
+ *  - the URL query string q= (qstring.h), translated into those queries;
  *  - from / size (from + size <= FSEARCH_MAX_WINDOW), sort (fields,
  *    `_id`, `_doc`, `_score`), search_after, track_total_hits, _source
  *    filtering, post_filter, seq_no_primary_term, track_scores.
@@ -42,14 +43,15 @@ typedef struct fsearch_error {
 	int status;       /* 400 bad request, 404 no such index, 500 */
 	const char *type; /* "parsing_exception", "illegal_argument_exception",
 			     "index_not_found_exception", "parse_exception",
-			     "exception" */
+			     "query_shard_exception" (a bad q), "exception" */
 	ferry_err err;    /* code: FERRY_EINVAL for a bad request, else the
 			     code of the failing ferry call; and the reason */
 } fsearch_error;
 
 /* URL query parameters that Elasticsearch lets override the body: each is
- * the raw (decoded) text, or NULL when absent. `q` (query-string search)
- * is refused with a message saying to send a query DSL body. */
+ * the raw (decoded) text, or NULL when absent. `q` is a query string
+ * (qstring.h) that takes the place of the body's "query" (a request with
+ * both is refused); `df` and `default_operator` only matter with `q`. */
 typedef struct fsearch_params {
 	const char *from;
 	const char *size;
@@ -57,7 +59,9 @@ typedef struct fsearch_params {
 	const char *source;           /* _source: "false", "true", "a,b.*" */
 	const char *track_total_hits; /* "true", "false" or a number */
 	const char *seq_no_primary_term;
-	const char *q;
+	const char *q;                /* "name:ann AND age:>=30" */
+	const char *df;               /* the field of bare values in q */
+	const char *default_operator; /* "AND" or "OR" (default) */
 } fsearch_params;
 
 /* Runs a search. `index` is an index name, an alias, or a comma-separated

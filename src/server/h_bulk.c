@@ -1,6 +1,6 @@
 /*
  * h_bulk.c - POST /_bulk and /{index}/_bulk: Elasticsearch's NDJSON bulk
- * format (action line, then a source line for index and create), all
+ * format (action line, then a source line for index, create and update), all
  * operations of one request committed in ONE ferry transaction (shared
  * with concurrent requests by commitq.c's group commit), and ES's
  * response: {"took","errors","items":[{"index":{..,"status":201}}]} with a
@@ -8,7 +8,9 @@
  * action fails the whole request (400, naming the line) before anything is
  * written, as ES does.
  *
- * `update` is not supported yet and fails per item with a clear reason.
+ * An update's source line is ES's update request ({"doc":{..},
+ * "doc_as_upsert":true,..}); ferry checks it and merges `doc` into the
+ * stored document inside the commit's transaction (FERRY_OP_UPDATE).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,23 +179,17 @@ static const char *item_id(const bctx *c, const bitem *it, size_t *len)
 static int add_op(bctx *c, bitem *it, const char *src, size_t srclen)
 {
 	static const enum ferry_op fop[] = {FERRY_OP_INDEX, FERRY_OP_CREATE,
-					    FERRY_OP_DELETE};
+					    FERRY_OP_DELETE, FERRY_OP_UPDATE};
 	const bname *nm = &c->names[it->name];
 	const char *id;
 	size_t idlen;
 
-	if (it->why)
-		return 0;
-	if (it->act == ACT_UPDATE) {
-		it->why = "update is not supported by ferry yet: send the whole "
-			  "document with index";
-		return 0;
-	}
-	if (!nm->found)
+	if (it->why || !nm->found)
 		return 0;
 	id = item_id(c, it, &idlen);
-	if (it->act == ACT_DELETE && !id) {
-		it->why = "delete needs an \"_id\"";
+	if ((it->act == ACT_DELETE || it->act == ACT_UPDATE) && !id) {
+		it->why = it->act == ACT_DELETE ? "delete needs an \"_id\"" :
+			  "update needs an \"_id\": the document to change";
 		return 0;
 	}
 	it->op = (int)ferry_bulk_count(c->b);
@@ -299,6 +295,10 @@ static int item_json(bctx *c, const bitem *it, fbuf *o)
 	if (rc == FERRY_EEXISTS)
 		item_error(o, 409, "version_conflict_engine_exception",
 			   "version conflict, document already exists");
+	else if (rc == FERRY_ENOTFOUND && it->act == ACT_UPDATE)
+		item_error(o, 404, "document_missing_exception", e.msg);
+	else if (rc == FERRY_EJSON && it->act == ACT_UPDATE)
+		item_error(o, 400, "parse_exception", e.msg);
 	else if (rc == FERRY_EJSON)
 		item_error(o, 400, "mapper_parsing_exception", e.msg);
 	else if (rc == FERRY_EPERM)

@@ -2,7 +2,10 @@
  * h_doc.c - single-document routes in Elasticsearch's shapes:
  * GET|HEAD /{index}/_doc/{id} (and /_source/{id}), PUT|POST
  * /{index}/_doc/{id} (op_type=create and /_create/{id} fail on an
- * existing id with 409), POST /{index}/_doc (generated id) and DELETE.
+ * existing id with 409), POST /{index}/_doc (generated id), DELETE, and
+ * POST /{index}/_update/{id} (a partial update: a one-op bulk through
+ * commitq.c, so it merges inside the write transaction and shares the
+ * group commit with concurrent bulks and updates).
  *
  * ferry has no per-document version counter: "_version" and "_seq_no"
  * both carry the write's per-index sequence number, which grows with every
@@ -179,4 +182,53 @@ void h_doc_delete(freq *r)
 		return;
 	}
 	write_reply(r, index, &w, 1);
+}
+
+/* The error of a failed update op, in ES's shapes. */
+static void update_error(freq *r, int rc, const ferry_err *err,
+			 const char *index)
+{
+	char phys[FERRY_NAME_MAX + 1];
+
+	if (rc == FERRY_ENOTFOUND &&
+	    !ferry_alias_resolve(r->db, index, phys, NULL))
+		freq_error(r, 404, "document_missing_exception", "%s", err->msg);
+	else if (rc == FERRY_EJSON)
+		freq_error(r, 400, "parse_exception", "%s", err->msg);
+	else
+		freq_ferr_index(r, rc, err, index);
+}
+
+void h_doc_update(freq *r)
+{
+	const char *id = r->seg[2];
+	char index[FERRY_NAME_MAX + 1];
+	ferry_bulk *b = NULL;
+	ferry_write_result w;
+	ferry_err err = {0, ""};
+	int rc;
+
+	if (freq_index_name(r, r->seg[0], index))
+		return;
+	if (strlen(id) > FERRY_ID_MAX) {
+		freq_error(r, 400, "illegal_argument_exception", "id is %zu bytes "
+			   "long; the limit is %d", strlen(id), FERRY_ID_MAX);
+		return;
+	}
+	if (ferry_bulk_new(r->db, &b) ||
+	    ferry_bulk_add(b, FERRY_OP_UPDATE, index, id, strlen(id), r->body,
+			   r->body_len)) {
+		freq_error(r, 503, "out_of_memory_exception", "out of memory");
+		goto out;
+	}
+	if ((rc = fsrv_bulk_commit(r->srv, b, &err))) {
+		freq_ferr(r, rc, &err);
+		goto out;
+	}
+	if ((rc = ferry_bulk_result(b, 0, &w, &err)))
+		update_error(r, rc, &err, index);
+	else
+		write_reply(r, index, &w, 0);
+out:
+	ferry_bulk_free(b);
 }

@@ -868,7 +868,10 @@ void h_tenants_post(freq *r)
 		goto out;
 	}
 	if ((rc = ferry_tenant_add(r->db, name->u.str.s, &e))) {
-		freq_ferr(r, rc, &e);
+		if (rc == FERRY_ELIMIT) /* ES's answer to a shard limit */
+			freq_error(r, 400, "validation_exception", "%s", e.msg);
+		else
+			freq_ferr(r, rc, &e);
 		goto out;
 	}
 	fbuf_adds(&r->out, "{\"acknowledged\":true,\"name\":");

@@ -1,7 +1,9 @@
 /*
  * h_search.c - GET|POST /_search, /{index}/_search, /_count and
  * /{index}/_count. A thin layer: the URL parameters Elasticsearch lets
- * override the body are handed over as text, and the engine in
+ * override the body (q, df, default_operator, from, size, sort, _source,
+ * ...) are handed over as text, %-decoded once by freq_arg() ('+' is a
+ * space, so a query's '+' travels as %2B), and the engine in
  * src/search (search.h) parses, runs and writes the response; its errors
  * come with their HTTP status and Elasticsearch error type.
  */
@@ -23,6 +25,8 @@ static void h_params(freq *r, fsearch_params *p)
 	p->track_total_hits = freq_arg(r, "track_total_hits");
 	p->seq_no_primary_term = freq_arg(r, "seq_no_primary_term");
 	p->q = freq_arg(r, "q");
+	p->df = freq_arg(r, "df");
+	p->default_operator = freq_arg(r, "default_operator");
 }
 
 typedef int (*h_search_fn)(ferry_db *db, const char *index, const char *body,

@@ -1,6 +1,7 @@
 /*
  * h_slm.c - snapshot lifecycle policies (Elasticsearch SLM) in ferryd:
- * the /_slm routes in ES's shapes over ferry_slm_*, and the scheduler
+ * the /_slm routes in ES's shapes over ferry_slm_* (including
+ * POST /_slm/_execute_retention), and the scheduler
  * thread that runs due policies every srv->slm_interval_s seconds.
  *
  * ferry stores a policy body as given; ES's "version" and
@@ -274,6 +275,68 @@ void h_slm_execute(freq *r)
 	rc = rc ? rc : fbuf_addc(&r->out, '}');
 	if (rc)
 		freq_ferr(r, rc, NULL);
+}
+
+/* Logs the deletions of ferry_slm_execute_retention's report, one line
+ * each; `fail` gets the first failure ("" if none). */
+static void retention_log(const char *report, char *fail, size_t len)
+{
+	json_arena *a = json_arena_new();
+	json_value *v;
+	if (!a || json_parse(a, report, strlen(report), &v, NULL) ||
+	    v->type != JSON_ARRAY)
+		goto out;
+	for (size_t i = 0; i < v->u.arr.n; i++) {
+		const json_value *x = v->u.arr.v[i], *l;
+		const char *pol = json_str_member(x, "policy", "?");
+		const char *err = json_str_member(x, "error", "");
+		static const char *const what[] = {"deleted", "forgotten"};
+		for (int k = 0; k < 2; k++) {
+			l = json_get(x, what[k], strlen(what[k]));
+			for (size_t j = 0; l && l->type == JSON_ARRAY &&
+					   j < l->u.arr.n; j++)
+				fprintf(stderr, "ferryd: slm: retention of policy "
+					"'%s' %s snapshot '%s'%s\n", pol,
+					k ? "forgot" : "deleted",
+					l->u.arr.v[j]->type == JSON_STRING
+						? l->u.arr.v[j]->u.str.s : "?",
+					k ? " (it was already gone)" : "");
+		}
+		if (*err) {
+			fprintf(stderr, "ferryd: slm: retention of policy '%s' "
+				"failed: %s\n", pol, err);
+			if (!fail[0])
+				snprintf(fail, len, "policy '%s': %s", pol, err);
+		}
+	}
+out:
+	json_arena_free(a);
+}
+
+/* POST /_slm/_execute_retention: applies every policy's retention now,
+ * on the request thread, deleting through the repository lock as a
+ * scheduled run does; {"acknowledged":true} once done. */
+void h_slm_execute_retention(freq *r)
+{
+	char *report = NULL, fail[600] = "";
+	ferry_err e = {0, ""};
+	int rc = ferry_slm_execute_retention(r->db, 0, &report, &e);
+	if (rc == FERRY_ENOTINIT) {
+		freq_ack(r); /* no data dir yet: no policies */
+		return;
+	}
+	if (rc) {
+		freq_ferr(r, rc, &e);
+		return;
+	}
+	retention_log(report, fail, sizeof fail);
+	ferry_free(report);
+	if (fail[0])
+		freq_error(r, 500, "exception", "snapshot retention did not "
+			   "finish: %s; the other deletions were done, and the "
+			   "next run tries this one again", fail);
+	else
+		freq_ack(r);
 }
 
 /* GET /_slm/status: ES's operation mode, and ferryd's scheduler. */

@@ -58,6 +58,7 @@ static const fsrv_route routes[] = {
 	R(FM_PUT, "/_slm/policy/{}", FA_ADMIN, h_slm_put),
 	R(FM_DELETE, "/_slm/policy/{}", FA_ADMIN, h_slm_delete),
 	R(FM_POST, "/_slm/policy/{}/_execute", FA_ADMIN, h_slm_execute),
+	R(FM_POST, "/_slm/_execute_retention", FA_ADMIN, h_slm_execute_retention),
 
 	/* document API */
 	R(PP, "/_bulk", FA_DATA, h_bulk),
@@ -84,6 +85,7 @@ static const fsrv_route routes[] = {
 	R(PP, "/{}/_doc/{*}", FA_DATA, h_doc_put),
 	R(FM_DELETE, "/{}/_doc/{*}", FA_DATA, h_doc_delete),
 	R(PP, "/{}/_create/{*}", FA_DATA, h_doc_put),
+	R(FM_POST, "/{}/_update/{*}", FA_DATA, h_doc_update),
 	R(GH, "/{}/_source/{*}", FA_DATA, h_doc_get),
 };
 

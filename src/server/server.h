@@ -241,6 +241,7 @@ void h_doc_get(freq *r);
 void h_doc_put(freq *r);       /* PUT|POST /{i}/_doc/{id}, _create/{id} */
 void h_doc_post(freq *r);      /* POST /{i}/_doc (generated id) */
 void h_doc_delete(freq *r);
+void h_doc_update(freq *r);    /* POST /{i}/_update/{id} */
 /* h_bulk.c */
 void h_bulk(freq *r);          /* POST /_bulk, /{i}/_bulk */
 /* h_search.c */
@@ -270,6 +271,7 @@ void h_slm_get(freq *r);
 void h_slm_put(freq *r);
 void h_slm_delete(freq *r);
 void h_slm_execute(freq *r);
+void h_slm_execute_retention(freq *r);
 void h_slm_status(freq *r);
 
 /* commitq.c: commits bulk `b` together with the bulks of other requests

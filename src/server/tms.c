@@ -212,6 +212,8 @@ typedef struct tms_memory {
 	int seen;          /* a good answer was applied once */
 	int state;         /* logged: -1 nothing yet, 0 down, 1 up */
 	char logged[512];  /* the outage reason last logged */
+	char **refused;    /* "tenant: reason" of the adds refused at the last
+			      refresh (logged then, not again while the same) */
 } tms_memory;
 
 static int strv_has(char **v, const char *s)
@@ -258,13 +260,43 @@ static int answer_parse(json_arena *a, const fbuf *b, const char ***names,
 	return 0;
 }
 
-/* Adds the listed tenants this data dir lacks. A failure is reported
- * through `why` (the first one, and how many more), which the caller logs
- * once per change rather than at every refresh. */
-static int add_new(fsrv *s, const char **names, char **local, char *why,
-		   size_t n)
+/* Appends a copy of `str` to the NULL-terminated *v (n entries). */
+static int strv_push(char ***v, size_t n, const char *str)
+{
+	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return -1;
+	*v = nv;
+	nv[n] = strdup(str);
+	nv[n + 1] = NULL;
+	return nv[n] ? 0 : -1;
+}
+
+/* A refused add (over the index budget, say): logged once per tenant and
+ * reason, kept in *now for the next refresh, which tries it again. */
+static void refused(fsrv *s, tms_memory *m, char ***now, size_t k,
+		    const char *name, const char *msg)
+{
+	char line[FERRY_PART_MAX + sizeof(((ferry_err *)0)->msg) + 4];
+
+	snprintf(line, sizeof(line), "%s: %s", name, msg);
+	if (!strv_has(m->refused, line))
+		fprintf(stderr, "ferryd: tms: tenant %s, listed by the tenant "
+				"manager, cannot be added here: %s; ferryd tries again "
+				"at every refresh (every %d s)\n", name, msg,
+			s->tms_refresh_s);
+	strv_push(now, k, line);
+}
+
+/* Adds the listed tenants this data dir lacks. A failure is logged once
+ * (refused()) and reported through `why` (the first one, and how many
+ * more) for GET /info/version; the tenant is tried again next time. */
+static int add_new(fsrv *s, tms_memory *m, const char **names, char **local,
+		   char *why, size_t n)
 {
 	ferry_err e = {0, ""};
+	char **now = NULL;
 	size_t bad = 0;
 
 	for (size_t i = 0; names[i]; i++) {
@@ -272,8 +304,9 @@ static int add_new(fsrv *s, const char **names, char **local, char *why,
 			continue;
 		if (ferry_tenant_add(s->db, names[i], &e) &&
 		    e.code != FERRY_EEXISTS) {
+			refused(s, m, &now, bad, names[i], e.msg);
 			if (!bad++)
-				snprintf(why, n, "cannot add tenant %.63s here: "
+				snprintf(why, n, "tenant %.63s was not added here: "
 					 "%.400s", names[i], e.msg);
 			continue;
 		}
@@ -283,6 +316,8 @@ static int add_new(fsrv *s, const char **names, char **local, char *why,
 	if (bad > 1)
 		snprintf(why + strlen(why), n - strlen(why), " (and %zu more)",
 			 bad - 1);
+	ferry_strv_free(m->refused);
+	m->refused = now;
 	return bad ? -1 : 0;
 }
 
@@ -329,7 +364,9 @@ static int remember(tms_memory *m, const char **names)
 	return 0;
 }
 
-/* Mirrors one good answer; *listed gets its tenant count. */
+/* Mirrors one good answer; *listed gets its tenant count. -1 if it cannot
+ * be applied (`why` says why), 1 if it was but some tenant could not be
+ * added here (refused() logged it; `why` names the first). */
 static int tms_apply(fsrv *s, tms_memory *m, const fbuf *b, size_t *listed,
 		     char *why, size_t n)
 {
@@ -347,19 +384,20 @@ static int tms_apply(fsrv *s, tms_memory *m, const fbuf *b, size_t *listed,
 		snprintf(why, n, "reading the local tenants: %.400s", e.msg);
 		goto out;
 	}
-	rc = add_new(s, names, local, why, n);
+	rc = add_new(s, m, names, local, why, n) ? 1 : 0;
 	log_gone(m, names, local);
 	if (json_write(keys, &kt) ||
 	    ferry_tenant_key_sync(s->db, kt.p, "tms", &e)) {
-		if (!rc)
-			snprintf(why, n, "its keys cannot be mirrored: %.400s",
-				 e.msg[0] ? e.msg : "out of memory");
+		snprintf(why, n, "its keys cannot be mirrored: %.400s",
+			 e.msg[0] ? e.msg : "out of memory");
 		rc = -1;
 	}
 	for (*listed = 0; names[*listed]; (*listed)++)
 		;
-	if (remember(m, names))
+	if (remember(m, names)) {
+		snprintf(why, n, "out of memory");
 		rc = -1;
+	}
 out:
 	fbuf_release(&kt);
 	ferry_strv_free(local);
@@ -404,32 +442,35 @@ static void tms_tick(fsrv *s, tms_memory *m)
 	char why[512] = "";
 	size_t listed = 0, here;
 	fbuf b;
-	int ok, stopping;
+	int ok, applied, stopping;
 
 	fbuf_init(&b, TMS_BODY_MAX);
-	ok = !tms_get(s, &b, why, sizeof(why)) &&
-	     !tms_apply(s, m, &b, &listed, why, sizeof(why));
+	applied = tms_get(s, &b, why, sizeof(why)) ? -1 :
+		  tms_apply(s, m, &b, &listed, why, sizeof(why));
 	fbuf_release(&b);
+	ok = applied == 0;
 	here = local_count(s);
 	pthread_mutex_lock(&s->mu);
 	s->tms_ok = ok;
 	s->tms_last_try_ms = fsrv_now_ms();
-	if (ok) {
+	if (ok)
 		s->tms_last_ok_ms = s->tms_last_try_ms;
+	if (applied >= 0) /* a good answer, maybe with refused adds */
 		s->tms_listed = listed;
-	}
 	s->tms_tenants = here;
 	snprintf(s->tms_error, sizeof(s->tms_error), "%s", ok ? "" : why);
 	stopping = s->stopping;
 	pthread_mutex_unlock(&s->mu);
-	if (!stopping || ok) /* a refresh cut short by shutdown is no outage */
-		log_state(s, m, ok, why, listed, here);
+	/* a refresh cut short by shutdown is no outage; a refused add is
+	 * none either (the manager answered; refused() logged it) */
+	if (!stopping || applied >= 0)
+		log_state(s, m, applied >= 0, why, listed, here);
 }
 
 static void *tms_main(void *arg)
 {
 	fsrv *s = arg;
-	tms_memory m = {NULL, 0, -1, ""};
+	tms_memory m = {NULL, 0, -1, "", NULL};
 	struct timespec dl;
 
 	pthread_mutex_lock(&s->mu);
@@ -445,6 +486,7 @@ static void *tms_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->mu);
 	ferry_strv_free(m.listed);
+	ferry_strv_free(m.refused);
 	return NULL;
 }
 

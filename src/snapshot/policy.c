@@ -1,7 +1,8 @@
 /*
  * policy.c - snapshot lifecycle policies like Elasticsearch SLM: stored
  * in the catalog ("slm/<id>" the policy as given, "slmstate/<id>" its
- * schedule and history), run on demand or when due, with retention.
+ * schedule and history), run on demand or when due, with retention
+ * (also on its own, for every policy: ferry_slm_execute_retention).
  * `ferry snapshot policy run-due` from a system cron drives them until
  * ferryd's scheduler does.
  */
@@ -327,22 +328,37 @@ int ferry_slm_get(ferry_db *db, const char *id, char **json, ferry_err *err)
 	return 0;
 }
 
-/* Deletes what retention says must go; forgets snapshots that are gone. */
+/* Deletes what retention says must go; forgets snapshots that are gone.
+ * The names of those deleted and of those found gone are added to
+ * `deleted` and `gone` (either may be NULL); the first failed delete is
+ * kept in *fail (may be NULL). */
 static void apply_retention(ferry_db *db, const slm *p, slm_state *s,
-			    int64_t now)
+			    int64_t now, slm_state *deleted, slm_state *gone,
+			    ferry_err *fail)
 {
 	unsigned char *del = calloc(s->n ? s->n : 1, 1);
-	if (!del)
+	if (!del) {
+		if (fail && !fail->code)
+			ferry_err_set(fail, FERRY_ENOMEM, NULL);
 		return;
+	}
 	fslm_retention_pick(s->at, s->n, &p->ret, now, del);
 	size_t k = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		ferry_err e = {0};
 		if (del[i] && ferry_snapshot_delete(db, p->repo, s->taken[i], NULL,
-						    &e) == 0)
+						    &e) == 0) {
+			if (deleted)
+				state_push(deleted, s->taken[i], s->at[i]);
 			continue;
-		if (del[i] && e.code == FERRY_ENOTFOUND)
+		}
+		if (del[i] && e.code == FERRY_ENOTFOUND) {
+			if (gone)
+				state_push(gone, s->taken[i], s->at[i]);
 			continue;
+		}
+		if (del[i] && fail && !fail->code)
+			*fail = e;
 		memmove(s->taken[k], s->taken[i], sizeof s->taken[0]);
 		s->at[k++] = s->at[i];
 	}
@@ -393,7 +409,7 @@ static int slm_execute_at(ferry_db *db, const char *id, int64_t now,
 		s.last_ok_ms = now;
 		snprintf(s.last_ok, sizeof s.last_ok, "%s", name);
 		state_push(&s, name, now);
-		apply_retention(db, &p, &s, now);
+		apply_retention(db, &p, &s, now, NULL, NULL, NULL);
 	}
 	fslm_cron_next(&p.cron, now, &s.next_ms);
 	int src = state_save(db, id, &s, NULL);
@@ -415,6 +431,7 @@ struct due_ctx {
 	size_t n;
 	int64_t now;
 	fstore_txn *t;
+	int all; /* every policy, due or not */
 };
 
 static int due_visit(void *ctx, const fstore_entry *e)
@@ -429,7 +446,7 @@ static int due_visit(void *ctx, const fstore_entry *e)
 	id[il] = 0;
 	if (state_load(c->t, id, &s))
 		return FERRY_ENOMEM;
-	int due = s.next_ms && s.next_ms <= c->now;
+	int due = c->all || (s.next_ms && s.next_ms <= c->now);
 	state_free(&s);
 	if (!due)
 		return 0;
@@ -445,7 +462,7 @@ int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
 		      ferry_err *err)
 {
 	fstore_txn *t;
-	struct due_ctx c = {NULL, 0, now_ms ? now_ms : fcat_now_ms(), NULL};
+	struct due_ctx c = {NULL, 0, now_ms ? now_ms : fcat_now_ms(), NULL, 0};
 	fbuf out = FBUF_INIT;
 	int rc = fdb_begin(db, 0, &t, err);
 	if (rc)
@@ -470,6 +487,145 @@ int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
 	if (rc) {
 		fbuf_release(&out);
 		return ferry_err_set(err, rc, "reading policies");
+	}
+	if (report_json)
+		*report_json = fbuf_detach(&out, NULL);
+	fbuf_release(&out);
+	return 0;
+}
+
+/* 1 if `name` is one of l's names. */
+static int state_has(const slm_state *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->taken[i], name))
+			return 1;
+	return 0;
+}
+
+/* Removes the names of `drop` from the stored state of policy `id` as it
+ * is now: a run of the policy may have saved it since it was read. A
+ * policy deleted meanwhile is left deleted. */
+static int state_forget(ferry_db *db, const char *id, const slm_state *drop,
+			ferry_err *err)
+{
+	fstore_txn *t;
+	slm_state s;
+	char key[96];
+	const char *v;
+	size_t n, k = 0;
+	fbuf b = FBUF_INIT;
+	int rc = fdb_begin(db, 1, &t, err);
+	if (rc)
+		return rc;
+	snprintf(key, sizeof key, "slm/%s", id);
+	if (t->store->ops->kv_get(t, key, &v, &n)) {
+		fdb_abort(t);
+		return 0;
+	}
+	if ((rc = state_load(t, id, &s))) {
+		fdb_abort(t);
+		return ferry_err_set(err, rc, NULL);
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		if (state_has(drop, s.taken[i]))
+			continue;
+		memmove(s.taken[k], s.taken[i], sizeof s.taken[0]);
+		s.at[k++] = s.at[i];
+	}
+	s.n = k;
+	snprintf(key, sizeof key, "slmstate/%s", id);
+	rc = state_json(&s, &b);
+	rc = rc ? ferry_err_set(err, rc, NULL)
+		: t->store->ops->kv_put(t, key, b.p, b.len, err);
+	fbuf_release(&b);
+	state_free(&s);
+	if (rc) {
+		fdb_abort(t);
+		return rc;
+	}
+	return fdb_commit(t, err);
+}
+
+/* The names of l as a JSON array. */
+static int names_json(const slm_state *l, fbuf *out)
+{
+	int rc = fbuf_addc(out, '[');
+	for (size_t i = 0; !rc && i < l->n; i++) {
+		rc = i ? fbuf_addc(out, ',') : 0;
+		rc = rc ? rc : fbuf_add_jstr(out, l->taken[i], strlen(l->taken[i]));
+	}
+	return rc ? rc : fbuf_addc(out, ']');
+}
+
+/* One policy's retention: appends its report entry to `out` when it
+ * deleted or forgot anything, or failed. */
+static int retention_one(ferry_db *db, const char *id, int64_t now,
+			 fbuf *out)
+{
+	slm p;
+	slm_state s, del = {0}, gone = {0};
+	ferry_err fail = {0};
+	int rc = slm_load(db, id, &p, &s, &fail);
+	if (rc == FERRY_ENOTFOUND)
+		return 0; /* deleted since the list was read */
+	if (!rc) {
+		apply_retention(db, &p, &s, now, &del, &gone, &fail);
+		state_free(&s);
+	}
+	if (!rc && (del.n || gone.n)) {
+		slm_state drop = {0};
+		int r2 = 0;
+		for (size_t i = 0; !r2 && i < del.n; i++)
+			r2 = state_push(&drop, del.taken[i], del.at[i]);
+		for (size_t i = 0; !r2 && i < gone.n; i++)
+			r2 = state_push(&drop, gone.taken[i], gone.at[i]);
+		ferry_err fe = {0};
+		r2 = r2 ? r2 : state_forget(db, id, &drop, &fe);
+		if (r2 && !fail.code)
+			fail = fe.code ? fe : (ferry_err){r2, ""};
+		state_free(&drop);
+	}
+	int w = 0;
+	if (del.n || gone.n || fail.code) {
+		const char *why = fail.code ? (fail.msg[0] ? fail.msg
+				  : ferry_strerror(fail.code)) : "";
+		w = fbuf_adds(out, out->len > 1 ? ",{\"policy\":" : "{\"policy\":");
+		w = w ? w : fbuf_add_jstr(out, id, strlen(id));
+		w = w ? w : fbuf_adds(out, ",\"deleted\":");
+		w = w ? w : names_json(&del, out);
+		w = w ? w : fbuf_adds(out, ",\"forgotten\":");
+		w = w ? w : names_json(&gone, out);
+		w = w ? w : fbuf_adds(out, ",\"error\":");
+		w = w ? w : fbuf_add_jstr(out, why, strlen(why));
+		w = w ? w : fbuf_addc(out, '}');
+	}
+	state_free(&del);
+	state_free(&gone);
+	return w;
+}
+
+int ferry_slm_execute_retention(ferry_db *db, int64_t now_ms,
+				char **report_json, ferry_err *err)
+{
+	fstore_txn *t;
+	struct due_ctx c = {NULL, 0, now_ms ? now_ms : fcat_now_ms(), NULL, 1};
+	fbuf out = FBUF_INIT;
+	int rc = fdb_begin(db, 0, &t, err);
+	if (rc)
+		return rc;
+	c.t = t;
+	rc = t->store->ops->kv_scan(t, "slm/", due_visit, &c);
+	fdb_abort(t);
+	rc = rc ? rc : fbuf_addc(&out, '[');
+	for (size_t i = 0; !rc && i < c.n; i++)
+		rc = retention_one(db, c.ids[i], c.now, &out);
+	rc = rc ? rc : fbuf_addc(&out, ']');
+	free(c.ids);
+	if (rc) {
+		fbuf_release(&out);
+		return ferry_err_set(err, rc, "applying retention: %s",
+				     ferry_strerror(rc));
 	}
 	if (report_json)
 		*report_json = fbuf_detach(&out, NULL);

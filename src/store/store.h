@@ -98,7 +98,9 @@ typedef struct fstore_ops {
 	/* 1 if dropped indices still have entries to free, else 0. */
 	int (*purge_pending)(fstore_txn *t);
 
-	/* Documents. `op` is FERRY_OP_INDEX, _CREATE or _DELETE; `body` is
+	/* Documents. `op` is FERRY_OP_INDEX, _CREATE or _DELETE, or
+	 * _UPDATE: an index op that writes even an identical body (the core
+	 * has merged the update; detect_noop off). `body` is
 	 * stored as given (the core validates it). Fills seq and created:
 	 * 1 new, 0 replaced or deleted, FSTORE_NOOP if the body is identical
 	 * to the stored one (nothing written: the change log, and so

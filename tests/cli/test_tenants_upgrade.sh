@@ -13,6 +13,8 @@
 #   - a tenant added while a throttled `ferry upgrade run` copies gets both
 #     index sets and is switched with the rest, its writes during the run
 #     included; kill -9 of the runner before or after the add, then resume;
+#   - a tenant added after the switch gets the old version's set too (for
+#     a rollback; test_tenants_rollback.sh rolls it back);
 #   - `ferry tenant remove`: refusals, during an upgrade, --force.
 #
 #   B=build bash tests/cli/test_tenants_upgrade.sh      (or B=build-san)
@@ -191,7 +193,11 @@ same "mid: delta's writes arrived, transformed" \
 same "mid: the other tenants as in an upgrade without delta" "$(hashes 0.8.1 | grep -v '\.delta\.')" "$(cat "$TMP/ref.hashes")"
 same "mid: status lists delta, done" "$($T "$FERRY" upgrade status --json | jq -r '.tenants[] | select(.tenant == "delta") | .phase')" done
 check "mid: a tenant added after the switch" $T "$FERRY" tenant add late
-same "mid: gets the 0.8.1 set only" "$(names '*.late.*')" "v0_8_1.late.consent,v0_8_1.late.events,v0_8_1.late.profile"
+same "mid: gets the 0.8.1 set and, for a rollback, the 0.7.1 set" "$(names '*.late.*')" \
+  "v0_7_1.late.event,v0_7_1.late.profile,v0_7_1.late.session,v0_8_1.late.consent,v0_8_1.late.events,v0_8_1.late.profile"
+same "mid: its aliases are on 0.8.1" "$(on 0.8.1 late)" ok
+same "mid: it joined the switched job, done" \
+  "$($T "$FERRY" upgrade status --json | jq -r '[.items[] | select(.tenant == "late") | .phase] | unique | join(",")')" done
 
 # ------------------------------------------------------------ kill -9 around the add
 # kill_after: 1 = the runner is killed after the add, 0 = before it (the

@@ -5,7 +5,11 @@
  *  - the reply is 200 or an ES error envelope with a 4xx/5xx status;
  *  - with 200, the reply is valid JSON with one item per action line and
  *    the index's document count moved by at most that many;
- *  - with an error, the document count did not move (nothing written).
+ *  - with an error, the document count did not move (nothing written);
+ *  - every document an item names that exists afterwards is a valid JSON
+ *    object (update items merge into stored documents: json/merge.c).
+ * The seeds include update actions (doc, doc_as_upsert, upsert,
+ * detect_noop, script, nested merges) so the merge path is reached.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +46,33 @@ static ferry_db *fuzz_db(void)
 		abort();
 	atexit(cleanup);
 	return db;
+}
+
+/* Every document an item of the reply names is absent or a JSON object. */
+static void check_items(ferry_db *db, const json_value *items)
+{
+	for (size_t i = 0; i < items->u.arr.n; i++) {
+		const json_value *it = items->u.arr.v[i], *meta;
+		const char *id;
+		char *body = NULL;
+		size_t len = 0;
+		int rc;
+
+		if (it->type != JSON_OBJECT || it->u.obj.n != 1)
+			abort();
+		meta = it->u.obj.m[0].val;
+		id = json_str_member(meta, "_id", NULL);
+		if (!id)
+			continue;
+		rc = ferry_doc_get(db, "profile", id, strlen(id), &body, &len,
+				   NULL, NULL);
+		if (rc == 0 && json_validate_object(body, len, NULL, NULL, NULL,
+						    NULL))
+			abort();
+		if (rc && rc != FERRY_ENOTFOUND && rc != FERRY_ENAME)
+			abort();
+		ferry_free(body);
+	}
 }
 
 static uint64_t docs(ferry_db *db)
@@ -93,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (after > before + items->u.arr.n) ||
 		    (before > after + items->u.arr.n))
 			abort();
+		check_items(db, items);
 	} else if (r.status < 400 || !json_get(v, "error", 5) ||
 		   after != before) {
 		abort();

@@ -232,7 +232,9 @@ areq DELETE '/indices/version/0.8.1?force=true'
 same "force deletes" "$code $(jget "$body" '"\(.dry_run) \(.indices | length)"')" "200 false $n81"
 same "no index of 0.8.1 is left" "$(hashes 0.8.1 | wc -l)" 0
 areq GET /indices
-same "GET /indices after the delete" "$(jget "$body" '"\(.count) \([.versions[] | select(.data_version == "0.8.1") | .indices | length])"')" "6 [0]"
+# 9: default's, acme's and beta's 0.7.1 sets (beta, added after the
+# switch, got one for the rollback, which moved its aliases there)
+same "GET /indices after the delete" "$(jget "$body" '"\(.count) \([.versions[] | select(.data_version == "0.8.1") | .indices | length])"')" "9 [0]"
 areq DELETE /indices/version/0.6.0
 same "a version with no indices: 404" "$code" 404
 srv_stop

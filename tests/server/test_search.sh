@@ -6,7 +6,9 @@
 # then sort + search_after paging (every matching id exactly once),
 # from/size and track_total_hits, _source, URL parameters, aliases,
 # physical names and index lists, and the error replies (status, ES type,
-# reason) of bad requests.
+# reason) of bad requests; then URI search (q=): every syntax counted
+# against jq, URL encoding, q with the other URL parameters, its errors,
+# and a tenant key's q search confined to its tenant.
 #
 #   B=build bash tests/server/test_search.sh      (or B=build-san)
 source "$(dirname "$0")/lib.sh"
@@ -25,9 +27,9 @@ same "create profile" "$code" 200
 req POST /_bulk "@$TMP/p.bulk" -H 'Content-Type: application/x-ndjson'
 same "bulk load $N profiles" "$code/$(jget "$body" .errors)" 200/false
 req PUT /small '{}'
-for d in 'a1 {"name":"Ann","age":30,"tags":["red","blue"],"at":"2024-01-05T10:00:00Z"}' \
-         'a2 {"name":"bob","age":25,"tags":["green"],"at":"2024-02-01T00:00:00Z"}' \
-         'a3 {"name":"Cid","age":41.5,"tags":"red"}' \
+for d in 'a1 {"name":"Ann","age":30,"tags":["red","blue"],"at":"2024-01-05T10:00:00Z","vip":true}' \
+         'a2 {"name":"bob","age":25,"tags":["green"],"at":"2024-02-01T00:00:00Z","vip":false}' \
+         'a3 {"name":"Cid","age":41.5,"tags":"red","vip":"true"}' \
          'a4 {"name":"Dee"}'; do
   req PUT "/small/_doc/${d%% *}" "${d#* }"
 done
@@ -182,8 +184,6 @@ req POST /profile/_search '{"aggs":{"x":{}}}'
 err_is "aggregations" 400 illegal_argument_exception "[aggs] is not supported"
 req POST /profile/_search '{"sort":["_id"],"search_after":[1,2,3]}'
 err_is "search_after of the wrong length" 400 illegal_argument_exception "search_after has 3 value(s) but sort has 1"
-req GET '/profile/_search?q=name:x'
-err_is "q parameter" 400 illegal_argument_exception "[q] parameter"
 req POST /nope/_search '{}'
 err_is "missing index" 404 index_not_found_exception "no such index [nope]"
 req POST /profile/_count '{"size":1}'
@@ -194,6 +194,131 @@ req POST /profile/_search '{}' -H 'Authorization: Bearer wrong-key-0123456789'
 same "a wrong key -> 401" "$code" 401
 areq POST /profile/_search '{"size":0}'
 same "the admin key -> 200" "$code" 200
+
+# --- URI search: q= ------------------------------------------------------
+# qcnt Q [PARAMS]: _count of profile for query string Q (curl encodes it)
+qcnt() {
+  req GET /profile/_count "" -G --data-urlencode "q=$1" ${2:+--data "$2"}
+  [ "$code" = 200 ] || { echo "q=$1 -> $code $body" >&2; echo "HTTP $code"; return; }
+  jget "$body" .count
+}
+# qagree NAME Q JQ [PARAMS]: the q count equals jq's
+qagree() { same "q: $1" "$(qcnt "$2" "${4:-}")" "$(want "$3")"; }
+vip='((.segments // []) | index("vip") != null)'
+pro='.traits.public.plan=="pro"'
+qagree "field:value on a nested field" 'metadata.aux.geo.country:US' '.metadata.aux.geo.country=="US"'
+qagree "quoted value" 'traits.public.plan:"pro"' "$pro"
+qagree "quoted value with a space" 'pii.name:"Zoë"' '.pii.name=="Zoë"'
+qagree "array field" 'segments:vip' "$vip"
+qagree "number" 'stats.visits:3' '.stats.visits==3'
+qagree "number matches numeric strings too" 'age:30' '.age != null and (.age|tonumber) == 30'
+qagree "range [a TO b}" 'stats.visits:[2 TO 10}' '.stats.visits>=2 and .stats.visits<10'
+qagree "range {a TO *]" 'stats.visits:{50 TO *]' '.stats.visits>50'
+qagree "comparison >=" 'age:>=40' '.age != null and (.age|tonumber) >= 40'
+qagree "comparison <" 'stats.visits:<2' '.stats.visits<2'
+qagree "date range with times" 'metadata.time.insert:[2025-06-01 TO 2025-07-01T00:00:00Z}' '.metadata.time.insert>="2025-06-01" and .metadata.time.insert<"2025-07-01T00:00:00Z"'
+qagree "date comparison with a time" 'metadata.time.insert:>=2025-06-15T12:00:00Z' '.metadata.time.insert>="2025-06-15T12:00:00Z"'
+qagree "_exists_" '_exists_:pii.telephone' '.pii.telephone != null'
+qagree "field:*" 'pii.telephone:*' '.pii.telephone != null'
+qagree "prefix" 'pii.email:j*' '(.pii.email // "") | startswith("j")'
+qagree "OR" 'traits.public.plan:pro OR segments:vip' "$pro or $vip"
+qagree "juxtaposition is OR" 'traits.public.plan:pro segments:vip' "$pro or $vip"
+qagree "AND" 'traits.public.plan:pro AND segments:vip' "$pro and $vip"
+qagree "&& and ||" 'traits.public.plan:pro && (segments:vip || segments:b2b)' "$pro and ($vip or ((.segments // []) | index(\"b2b\") != null))"
+qagree "AND NOT" 'traits.public.plan:pro AND NOT segments:vip' "$pro and ($vip | not)"
+qagree "+ and -" '+traits.public.plan:pro -segments:vip' "$pro and ($vip | not)"
+qagree "NOT alone" 'NOT segments:vip' "$vip | not"
+qagree "a OR b AND c is +b +c (Lucene)" 'traits.public.plan:team OR traits.public.plan:pro AND segments:vip' "$pro and $vip"
+qagree "parentheses regroup it" 'traits.public.plan:team OR (traits.public.plan:pro AND segments:vip)' ".traits.public.plan==\"team\" or ($pro and $vip)"
+qagree "field group" 'traits.public.plan:(pro OR team)' '.traits.public.plan=="pro" or .traits.public.plan=="team"'
+qagree "default_operator=AND" 'traits.public.plan:pro segments:vip' "$pro and $vip" default_operator=AND
+qagree "default_operator=OR" 'traits.public.plan:pro segments:vip' "$pro or $vip" default_operator=OR
+qagree "df for bare values" 'pro OR team' '.traits.public.plan=="pro" or .traits.public.plan=="team"' df=traits.public.plan
+qagree "_id" "_id:$id7" ".id==\"$id7\""
+qagree "_id prefix" '_id:a*' '.id | startswith("a")'
+qagree "*:*" '*:*' 'true'
+qagree "*" '*' 'true'
+same "q: the counts are not trivial" "$(( $(want "$pro") > 0 && $(want "$pro") < N && $(want "$pro and $vip") > 0 ))" 1
+
+# URL encoding: one decoding, %XX and '+' as a space; a '+' operator is %2B
+req GET '/profile/_count?q=traits.public.plan%3Apro%20AND%20segments%3Avip'
+same "q %-encoded (%3A, %20)" "$(jget "$body" .count)" "$(want "$pro and $vip")"
+req GET '/profile/_count?q=traits.public.plan:pro+AND+segments:vip'
+same "q with + as spaces" "$(jget "$body" .count)" "$(want "$pro and $vip")"
+req GET '/profile/_count?q=%2Btraits.public.plan:pro+-segments:vip'
+same "q with %2B as the + operator" "$(jget "$body" .count)" "$(want "$pro and ($vip | not)")"
+req GET '/profile/_count?q=pii.name:%22Zo%C3%AB%22'
+same "q with %-encoded quotes and UTF-8" "$(jget "$body" .count)" "$(want '.pii.name=="Zoë"')"
+req GET '/profile/_count?q=pii.name%3AZo%25'
+same "q with %25 decoded once (no match for 'Zo%')" "$code/$(jget "$body" .count)" 200/0
+
+# q with the other URL parameters, on _search
+req GET '/profile/_search?q=segments:vip&size=3&from=1&sort=stats.visits:desc&_source=id'
+same "q + size/from/sort/_source" "$(jget "$body" '"\(.hits.hits|length) \(.hits.total.value) \(.hits.hits[0]._source|keys|@csv)"')" "3 $(want "$vip") \"id\""
+vals=$(jget "$body" '[.hits.hits[].sort[0]]|@csv')
+same "  sorted descending" "$vals" "$(jget "$body" '[.hits.hits[].sort[0]]|sort|reverse|@csv')"
+same "  every hit matches" "$(jget "$body" '[.hits.hits[]._id]|length')" 3
+req GET '/profile/_search?q=segments:vip&_source=false&size=1'
+same "q + _source=false" "$(jget "$body" '.hits.hits[0]|has("_source")')" false
+req POST '/profile/_search?q=segments:vip' '{"size":2,"sort":["_id"]}'
+same "q + a body without a query (its size and sort apply)" "$(jget "$body" '"\(.hits.hits|length) \(.hits.hits[0].sort|length)"')" "2 1"
+req GET '/small/_search?q=name:Ann'
+same "q on the small index" "$(jget "$body" '[.hits.hits[]._id]|@csv')" '"a1"'
+req GET '/_search?q=name:Ann+OR+name:bob'
+same "/_search?q over every index" "$(jget "$body" '[.hits.hits[]._id]|sort|@csv')" '"a1","a2"'
+req GET '/_all/_search?q=tags:red'
+same "/_all/_search?q" "$(jget "$body" '[.hits.hits[]._id]|sort|@csv')" '"a1","a3"'
+req GET '/_all/_count?q=age:>=30'
+same "/_all/_count?q: numbers of both indices" "$(jget "$body" .count)" "$(( $(want '.age != null and (.age|tonumber) >= 30') + 2 ))"
+req GET '/small/_search?q=vip:true'
+same "q: a boolean matches true and \"true\"" "$(jget "$body" '[.hits.hits[]._id]|@csv')" '"a1","a3"'
+req GET '/small/_search?q=vip:false'
+same "q: false" "$(jget "$body" '[.hits.hits[]._id]|@csv')" '"a2"'
+req GET '/small/_search?q=age:%3C=30'
+same "q: <= on numbers" "$(jget "$body" '[.hits.hits[]._id]|@csv')" '"a1","a2"'
+req GET '/small/_count?q=at:>=2024-01-15'
+same "q: ISO date comparison" "$(jget "$body" .count)" 1
+
+# q errors: 400 in ES's envelope, naming the offset and the fix
+req GET '/profile/_search' "" -G --data-urlencode 'q=Ann'
+err_is "q: bare value" 400 query_shard_exception "q: a field is required for 'Ann' at offset 0"
+has "  says how to fix" "$(jget "$body" .error.reason)" "write field:value"
+req GET '/profile/_search' "" -G --data-urlencode 'q=name:(a OR b))'
+err_is "q: a stray ')'" 400 query_shard_exception "q: unexpected ')' at offset 13"
+has "  shows the query" "$(jget "$body" .error.reason)" "Failed to parse query [name:(a OR b))]"
+req GET '/profile/_count' "" -G --data-urlencode 'q=age:[1 TO 5'
+err_is "q on _count: an open range" 400 query_shard_exception "the range opened at offset 4 is not closed"
+req GET '/profile/_search' "" -G --data-urlencode 'q=name:an?'
+err_is "q: a '?' wildcard" 400 query_shard_exception "the wildcard '?' at offset 7 is not supported"
+req GET '/profile/_search' "" -G --data-urlencode 'q=name:"Ann'
+err_is "q: an open quote" 400 query_shard_exception "the quoted value at offset 5 has no closing"
+req GET '/profile/_search?q=' ''
+err_is "q: empty" 400 query_shard_exception "the query is empty"
+req POST '/profile/_search?q=name:Ann' '{"query":{"match_all":{}}}'
+err_is "q and a body query" 400 illegal_argument_exception "use one"
+req POST '/profile/_count?q=name:Ann' '{"query":{"match_all":{}}}'
+err_is "q and a body query on _count" 400 illegal_argument_exception "were both given"
+req GET '/profile/_search?q=name:Ann&default_operator=xor'
+err_is "bad default_operator" 400 illegal_argument_exception "[default_operator] must be AND or OR, got [xor]"
+
+# --- a tenant key's q search stays in its tenant ----------------------------
+check "tenant acme" "$FERRY" tenant add acme
+KA=$("$FERRY" tenant key create acme --json | jq -r .key)
+AK=(-H "Authorization: Bearer $KA")
+req GET /small "" "${AK[@]}"
+same "a new tenant gets the index set (acme.small)" "$code" 200
+req PUT /small/_doc/x1 '{"name":"Ann","tenant":"acme"}' "${AK[@]}"
+same "acme writes an Ann" "$code" 201
+req GET '/small/_search?q=name:Ann' "" "${AK[@]}"
+same "tenant q search: its own index only" "$(jget "$body" '[.hits.hits[] | "\(._index)/\(._id)"]|@csv')" '"v0_8_1.acme.small/x1"'
+req GET '/_search?q=name:Ann' "" "${AK[@]}"
+same "tenant /_search?q: only its tenant" "$(jget "$body" '[.hits.hits[]._id]|@csv')" '"x1"'
+req GET '/_all/_count?q=name:Ann' "" "${AK[@]}"
+same "tenant /_all/_count?q" "$(jget "$body" .count)" 1
+req GET '/default.small/_search?q=name:Ann' "" "${AK[@]}"
+same "tenant q on another tenant's index -> refused" "$((code == 403 || code == 404))" 1
+req GET '/_search?q=name:Ann'
+same "no key: every tenant's index, both Anns" "$(jget "$body" '[.hits.hits[]._id]|sort|@csv')" '"a1","x1"'
 
 srv_stop
 finish

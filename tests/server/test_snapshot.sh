@@ -5,7 +5,8 @@
 # and snapshot, name clash on create and on restore, bad bodies, a
 # read-only repository path), restore with rename, background creates seen
 # IN_PROGRESS, stopped by DELETE and by shutdown, the SLM scheduler taking
-# a snapshot by itself when a policy's cron comes due, and auth. Every
+# a snapshot by itself when a policy's cron comes due, retention applied
+# on demand (POST /_slm/_execute_retention), and auth. Every
 # `sh` block of the "Snapshots and SLM" section of docs/rest-api.md (or of
 # $SNAP_DOC) is run here, so the documented examples stay true.
 #
@@ -396,13 +397,80 @@ areq GET /_slm/status
 same "slm status: running" "$(jget "$body" .operation_mode)" RUNNING
 same "slm status: interval" "$(jget "$body" .scheduler.interval_s)" 1
 
+# ------------------------------------------------------------ SLM retention now
+# Policies that took snapshots before they had a retention: PUTting one
+# deletes nothing; POST /_slm/_execute_retention applies it at once.
+RT=$TMP/ret
+mkdir -p "$RT"
+areq PUT /_snapshot/ret "{\"type\":\"fs\",\"settings\":{\"location\":\"$RT\"}}"
+same "retention: repo" "$code" 200
+areq PUT /_slm/policy/keep '{"schedule":"0 30 1 * * ?","name":"<keep-{now/d}>","repository":"ret","config":{"indices":"default.profile"}}'
+areq PUT /_slm/policy/exp '{"schedule":"0 30 1 * * ?","name":"<exp-{now/d}>","repository":"ret","config":{"indices":"default.profile"}}'
+same "retention: policies" "$code" 200
+keep=()
+for i in 1 2 3 4; do
+  areq POST /_slm/policy/keep/_execute
+  keep+=("$(jget "$body" .snapshot_name)")
+done
+exp=()
+for i in 1 2 3; do
+  areq POST /_slm/policy/exp/_execute
+  exp+=("$(jget "$body" .snapshot_name)")
+done
+areq PUT "/_snapshot/ret/manual?wait_for_completion=true" '{"indices":"default.profile"}'
+same "retention: a snapshot of no policy" "$code" 200
+same "retention: 8 snapshots to start with" "$(manifests "$RT" | wc -w)" 8
+areq PUT /_slm/policy/keep '{"schedule":"0 30 1 * * ?","name":"<keep-{now/d}>","repository":"ret","config":{"indices":"default.profile"},"retention":{"max_count":2}}'
+areq PUT /_slm/policy/exp '{"schedule":"0 30 1 * * ?","name":"<exp-{now/d}>","repository":"ret","config":{"indices":"default.profile"},"retention":{"expire_after":"1s","min_count":1}}'
+same "retention: putting a retention deletes nothing" "$(manifests "$RT" | wc -w)" 8
+areq GET /_slm/policy/keep
+same "retention: keep holds 4" "$(jget "$body" .keep.stats.snapshots_held)" 4
+req POST /_slm/_execute_retention
+same "execute_retention without a key: 401" "$code" 401
+req POST /_slm/_execute_retention "" -H "Authorization: Bearer wrong-key-wrong-key-00"
+same "execute_retention with a wrong key: 401" "$code" 401
+same "retention: nothing deleted by refused calls" "$(manifests "$RT" | wc -w)" 8
+areq GET /_slm/_execute_retention
+same "execute_retention is POST only: 405" "$code" 405
+sleep 1.1 # exp's snapshots are now older than expire_after
+areq POST /_slm/_execute_retention
+same "execute_retention: ack" "$code $body" '200 {"acknowledged":true}'
+want_left=$(printf '%s\n' "${keep[2]}" "${keep[3]}" "${exp[2]}" manual | sort | tr '\n' ' ')
+same "retention: exactly the newest 2 of keep, the newest of exp, and manual remain" \
+  "$(manifests "$RT")" "$want_left"
+areq GET /_slm/policy/keep,exp
+same "retention: the policies hold what remains" \
+  "$(jget "$body" '"\(.keep.stats.snapshots_held) \(.exp.stats.snapshots_held)"')" "2 1"
+areq GET "/_snapshot/ret/${keep[0]}"
+err_is "retention: the oldest is gone" 404 snapshot_missing_exception
+has "retention: one log line per deletion" "$(cat "$TMP/ferryd.log")" \
+  "ferryd: slm: retention of policy 'keep' deleted snapshot '${keep[1]}'"
+areq GET "/_snapshot/ret/manual"
+same "retention: the snapshot of no policy is intact" "$(jget "$body" '.snapshots[0].state')" SUCCESS
+areq POST /_snapshot/ret/manual/_verify
+same "retention: ... and verifies (no chunk it needs was collected)" "$(jget "$body" .valid)" true
+areq POST /_slm/_execute_retention
+same "execute_retention again: ack, nothing more to delete" "$code $(manifests "$RT")" "200 $want_left"
+# a snapshot that retention picks but that was deleted by other means
+areq DELETE "/_snapshot/ret/${keep[2]}"
+same "delete keep's older snapshot by hand" "$code" 200
+areq PUT /_slm/policy/keep '{"schedule":"0 30 1 * * ?","name":"<keep-{now/d}>","repository":"ret","config":{"indices":"default.profile"},"retention":{"max_count":1}}'
+areq POST /_slm/_execute_retention
+same "retention of a snapshot deleted by hand: ack" "$code" 200
+areq GET /_slm/policy/keep
+same "  the policy forgets it" "$(jget "$body" .keep.stats.snapshots_held)" 1
+has "  and says so" "$(cat "$TMP/ferryd.log")" "retention of policy 'keep' forgot snapshot '${keep[2]}' (it was already gone)"
+same "  the newest stays" "$(manifests "$RT")" "$(printf '%s\n' "${keep[3]}" "${exp[2]}" manual | sort | tr '\n' ' ')"
+areq DELETE /_slm/policy/keep
+areq DELETE /_slm/policy/exp
+
 # ------------------------------------------------------------ the doc's examples
 DOC=${SNAP_DOC:-$ROOT/docs/rest-api.md}
 grep -q '^```sh repo-put$' "$DOC" || bad "docs/rest-api.md has the snapshot examples" "$DOC"
 BACKUPS=$TMP/backups
 EXAMPLES="repo-put repo-get repo-verify snap-create snap-create-bg snap-create-again
   snap-get snap-missing snap-restore snap-restore-clash snap-verify snap-delete
-  slm-put slm-get slm-execute slm-status slm-delete repo-delete"
+  slm-put slm-get slm-execute slm-retention slm-status slm-delete repo-delete"
 # example NAME: runs the doc's ```sh NAME block; its output in $body
 example() {
   local cmd
@@ -433,6 +501,7 @@ example slm-put;           same "doc slm-put" "$body" '{"acknowledged":true}'
 example slm-get;           same "doc slm-get" "$(jget "$body" '.nightly.policy | "\(.name) \(.config.indices)"')" \
                              "<nightly-{now/d}> default.*"
 example slm-execute;       same "doc slm-execute" "$(jget "$body" '.snapshot_name | startswith("nightly-")')" true
+example slm-retention;     same "doc slm-retention" "$body" '{"acknowledged":true}'
 example slm-status;        same "doc slm-status" "$(jget "$body" .operation_mode)" RUNNING
 example slm-delete;        same "doc slm-delete" "$body" '{"acknowledged":true}'
 example repo-delete;       same "doc repo-delete" "$body" '{"acknowledged":true}'

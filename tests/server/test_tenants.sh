@@ -4,8 +4,14 @@
 # any name form (logical, alias, physical, pattern, _all, bulk _index);
 # a key scoped to several tenants picks one by the Host name's first
 # label; the admin key reaches all; unknown and revoked keys get 401.
+# POST /tenants over the index budget is refused (400 validation_exception
+# in ES's envelope, with the numbers) and creates nothing; so is a tenant
+# a tenant manager lists to a MULTI_TENANT=yes ferryd: logged once, tried
+# again at every refresh, added once the budget allows.
 source "$(dirname "$0")/lib.sh"
 export FERRY_RELEASE=0.7.1
+TMS_PID=""
+trap 'kill -9 $SRV_PID $TMS_PID 2>/dev/null' EXIT
 
 "$FERRY" init --version 0.7.1 >/dev/null
 "$FERRY" index create profile >/dev/null
@@ -119,7 +125,86 @@ check "remove tenant acme (with its data)" "$FERRY" tenant remove acme --force
 check "create a new tenant acme" "$FERRY" tenant add acme
 req GET /profile/_doc/x "" "${A[@]}"
 same "the old acme key does not open the new acme -> 401" "$code" 401
+
+# --- POST /tenants and the index budget ---------------------------------
+n=$("$FERRY" status --json | jq .indices)
+check "budget: one index more than exist ($((n + 1)))" "$FERRY" indices budget $((n + 1))
+areq POST /tenants '{"name":"fits"}'
+same "POST /tenants that fits the budget exactly -> 201" "$code" 201
+listing() { "$FERRY" index list --json | jq -c '[.[] | [.index, .alias]]'; }
+before=$(listing)
+keys_before=$("$FERRY" tenant key list --json | jq length)
+areq POST /tenants '{"name":"over","key":true}'
+same "POST /tenants over the budget -> 400" "$code" 400
+same "  ES's envelope: validation_exception, status 400" "$(jget "$body" '"\(.error.type) \(.status)"')" \
+  "validation_exception 400"
+has "  the reason gives the numbers" "$(jget "$body" .error.reason)" \
+  "tenant 'over' was not added: it needs 1 new index (1 in 0.7.1 (active)), which would make $((n + 2)) indices, over the index budget of $((n + 1)) ($((n + 1)) now)"
+has "  and how to make room" "$(jget "$body" .error.reason)" "raise the budget (\`ferry indices budget $((n + 2))\`)"
+same "  no index created" "$(listing)" "$before"
+areq GET /tenants
+same "  no tenant" "$(jget "$body" '[.tenants[].name] | index("over")')" null
+same "  no key" "$("$FERRY" tenant key list --json | jq length)" "$keys_before"
+check "raise the budget with the CLI while ferryd runs" "$FERRY" indices budget $((n + 2))
+areq GET /indices
+same "GET /indices shows the new budget" "$(jget "$body" .budget)" $((n + 2))
+areq POST /tenants '{"name":"over"}'
+same "POST /tenants after raising it -> 201" "$code" 201
 srv_stop
+
+# --- a tenant manager's tenants and the budget --------------------------
+TKEY=tms-api-key-0123456789abcdef
+tms_boot() {
+  local p t try
+  for try in $(seq 1 20); do
+    p=$(free_port)
+    FERRY_DATA=$TMP/tms FERRY_ADMIN_KEY=$TKEY FERRY_LISTEN=127.0.0.1:$p \
+      "$FERRYD" --tms >/dev/null 2>>"$TMP/tms.log" &
+    TMS_PID=$! TMS=http://127.0.0.1:$p
+    for t in $(seq 1 100); do
+      curl -s -o /dev/null "$TMS/" && return 0
+      kill -0 "$TMS_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    wait "$TMS_PID" 2>/dev/null
+    grep -q "cannot listen" "$TMP/tms.log" || return 1
+  done
+  return 1
+}
+treq() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TKEY" \
+  -H 'Content-Type: application/json' --data-binary "$2" "$TMS$1"; }
+until_ok() { local i; for i in $(seq 1 $(($1 * 5))); do "${@:2}" && return 0; sleep 0.2; done; return 1; }
+has_tenant() { "$FERRY" tenant list | grep -qx "$1"; }
+tm() { areq GET /info/version; jget "$body" ".tenant_manager.$1"; }
+tms_boot || { bad "ferryd --tms starts"; finish; exit 1; }
+same "TMS: tenant m1" "$(treq /tenants '{"name":"m1"}')" 201
+same "TMS: tenant m2" "$(treq /tenants '{"name":"m2"}')" 201
+n=$("$FERRY" status --json | jq .indices)
+check "budget: room for one more tenant ($((n + 1)))" "$FERRY" indices budget $((n + 1))
+MULTI_TENANT=yes MULTI_TENANT_MANAGER_URL=$TMS MULTI_TENANT_MANAGER_API_KEY=$TKEY FERRY_TMS_REFRESH=1 \
+  srv_start || { bad "the MULTI_TENANT ferryd starts"; finish; exit 1; }
+if until_ok 8 has_tenant m1; then ok "the manager's first tenant is added"; else bad "m1 added" "$(tail -3 "$TMP/ferryd.log")"; fi
+sleep 2.5 # a few more refreshes
+has_tenant m2 && bad "m2 over the budget is not added" || ok "m2 over the budget is not added"
+same "  nothing beyond the budget was created" "$("$FERRY" status --json | jq .indices)" $((n + 1))
+refusals=$(grep -c "tenant m2, listed by the tenant manager, cannot be added here" "$TMP/ferryd.log")
+same "  the refusal is logged once over several refreshes" "$refusals" 1
+has "  with the numbers" "$(grep "tenant m2, listed" "$TMP/ferryd.log")" "over the index budget of $((n + 1))"
+has "  saying it is tried again" "$(grep "tenant m2, listed" "$TMP/ferryd.log")" "tries again at every refresh"
+grep -q "serving the last known" "$TMP/ferryd.log" && bad "  it is not logged as an outage" || ok "  it is not logged as an outage"
+same "/info/version: ok:false" "$(tm ok)" false
+has "  error names the refused tenant" "$(tm error)" "tenant m2 was not added here"
+same "  listed counts the manager's tenants" "$(tm listed)" 3
+req GET /
+same "ferryd keeps serving" "$code" 200
+check "raise the budget" "$FERRY" indices budget $((n + 2))
+if until_ok 8 has_tenant m2; then ok "m2 is added at a later refresh"; else bad "m2 added later" "$(tail -3 "$TMP/ferryd.log")"; fi
+has "  the log says so" "$(cat "$TMP/ferryd.log")" "added tenant m2"
+tm_ok() { [ "$(tm ok)" = true ]; }
+until_ok 5 tm_ok; same "/info/version: ok:true again" "$(tm ok)" true
+srv_stop
+kill "$TMS_PID"; wait "$TMS_PID"; same "the TMS stops cleanly" "$?" 0
+TMS_PID=""
 
 # --- MULTI_TENANT=yes needs a key for data ------------------------------
 if "$FERRYD" --help 2>&1 | grep -q -- --tms; then

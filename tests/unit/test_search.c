@@ -897,8 +897,11 @@ static void test_bad_requests(void **state)
 	BAD("{\"seq_no_primary_term\":1}", "parsing_exception",
 	    "must be true or false");
 	fsearch_params p = {.q = "name:Ann"};
-	bad_req(state, "t", NULL, &p, 400, "illegal_argument_exception",
-		"[q] parameter");
+	bad_req(state, "t", "{\"query\":{\"match_all\":{}}}", &p, 400,
+		"illegal_argument_exception", "use one");
+	p = (fsearch_params){.q = "name:(Ann"};
+	bad_req(state, "t", NULL, &p, 400, "query_shard_exception",
+		"the '(' at offset 5 is not closed");
 	p = (fsearch_params){.sort = "age:sideways"};
 	bad_req(state, "t", NULL, &p, 400, "illegal_argument_exception",
 		"Unknown SortOrder");

@@ -22,6 +22,9 @@
 
 #include "testutil.h"
 
+#include "core/db.h"
+#include "migrate/upgrade.h"
+
 #define NDOCS 1200 /* profiles per tenant: a few batches of 500 */
 
 static const char hop1[] =
@@ -404,19 +407,154 @@ static void test_tenant_added_mid_upgrade(void **state)
 	char *s = status_json(db);
 	T_CONTAINS(s, "{\"tenant\":\"delta\",\"items\":4,\"phase\":\"done\"");
 	ferry_free(s);
-	/* a tenant added after the switch: the active version only */
+	/* a tenant added after the switch: the active set, and the old one
+	 * (empty, no aliases) for a rollback */
 	T_OK(ferry_tenant_add(db, "late", &err), &err);
 	resolve_is(db, "late.profile", "v2_0_0.late.profile");
 	ferry_index_info *list;
 	size_t k;
 	T_OK(ferry_index_list(db, "v1_0_0.late.*", &list, &k, &err), &err);
-	assert_int_equal(k, 0);
+	assert_int_equal(k, 3);
+	for (size_t i = 0; i < k; i++)
+		assert_string_equal(list[i].alias, "");
 	ferry_free(list);
-	/* rollback moves delta back with the others */
-	uint64_t dropped;
+	t_put(db, "late.profile", "l1", "{\"id\":\"l1\"}");
+	t_put(db, "late.events", "e1", "{\"id\":\"e1\"}");
+	/* rollback moves delta and late back with the others; late's writes
+	 * (all after the switch) are among those dropped */
+	uint64_t dropped = 0;
+	T_OK(ferry_rollback(db, 0, &dropped, &err), &err);
+	assert_int_equal(dropped, 2);
+	resolve_is(db, "late.profile", "v2_0_0.late.profile");
 	T_OK(ferry_rollback(db, 1, &dropped, &err), &err);
+	assert_int_equal(dropped, 2);
 	resolve_is(db, "delta.profile", "v1_0_0.delta.profile");
 	resolve_is(db, "acme.profile", "v1_0_0.acme.profile");
+	resolve_is(db, "late.profile", "v1_0_0.late.profile");
+	resolve_is(db, "late.event", "v1_0_0.late.event");
+	resolve_is(db, "late.session", "v1_0_0.late.session");
+	T_CODE(ferry_alias_resolve(db, "late.events", NULL, &err),
+	       FERRY_ENOTFOUND, &err);
+	T_CODE(ferry_alias_resolve(db, "late.consent", NULL, &err),
+	       FERRY_ENOTFOUND, &err);
+}
+
+/* ---- rollback of a tenant the job has no items of ---- */
+
+/* What a data dir looks like when `tenant` was added after the cutover by
+ * a ferry that made no rollback set: its items and old indices removed. */
+static void forget_rollback_set(ferry_db *db, const char *tenant)
+{
+	ferry_err err = {0, ""};
+	fstore_txn *t;
+	ujob j;
+	size_t n = 0;
+	char pattern[80];
+	T_OK(fdb_begin(db, 1, &t, &err), &err);
+	if (ujob_load(t, &j))
+		fail_msg("no upgrade job");
+	while (n < j.n && strcmp(j.items[j.n - n - 1].tenant, tenant) == 0)
+		n++;
+	assert_int_equal(n, 3); /* its items are the last ones */
+	j.n -= n;
+	T_OK(ujob_save_header(t, &j, &err), &err);
+	j.n += n;
+	ujob_release(&j);
+	T_OK(fdb_commit(t, &err), &err);
+	snprintf(pattern, sizeof pattern, "v1_0_0.%s.*", tenant);
+	ferry_index_info *list;
+	size_t k;
+	T_OK(ferry_index_list(db, pattern, &list, &k, &err), &err);
+	assert_int_equal(k, 3);
+	for (size_t i = 0; i < k; i++)
+		T_OK(ferry_index_delete(db, list[i].name, 1, &err), &err);
+	ferry_free(list);
+}
+
+static void test_rollback_tenant_without_items(void **state)
+{
+	fx *f = *state;
+	ferry_db *db = f->t.db;
+	ferry_err err = {0, ""};
+	load_tenant(db, "default", 1);
+	load_tenant(db, "acme", 0);
+	ferry_upgrade_opts o = opts(f, "1.1.0");
+	T_OK(ferry_upgrade_run(db, &o, &err), &err);
+	T_OK(ferry_tenant_add(db, "old", &err), &err);
+	forget_rollback_set(db, "old");
+	for (int i = 0; i < 5; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "o%d", i);
+		t_put(db, "old.profile", id, "{\"n\":1}");
+	}
+	/* an index created after the switch, for an old tenant */
+	t_create(db, "acme.notes");
+	t_put(db, "acme.notes", "n1", "{\"n\":1}");
+	uint64_t dropped = 0;
+	T_OK(ferry_rollback(db, 0, &dropped, &err), &err);
+	assert_int_equal(dropped, 6);
+	resolve_is(db, "old.profile", "v1_1_0.old.profile"); /* no change */
+	T_OK(ferry_rollback(db, 1, &dropped, &err), &err);
+	assert_int_equal(dropped, 6);
+	/* every alias on 1.0.0: old's on a new empty set, acme.notes too */
+	resolve_is(db, "old.profile", "v1_0_0.old.profile");
+	resolve_is(db, "old.event", "v1_0_0.old.event");
+	resolve_is(db, "old.session", "v1_0_0.old.session");
+	resolve_is(db, "acme.notes", "v1_0_0.acme.notes");
+	resolve_is(db, "acme.profile", "v1_0_0.acme.profile");
+	assert_int_equal(t_info(db, "v1_0_0.old.profile").docs, 0);
+	assert_int_equal(t_info(db, "v1_0_0.acme.notes").docs, 0);
+	assert_int_equal(t_info(db, "v1_0_0.acme.profile").docs, NDOCS);
+	ferry_index_info *list;
+	size_t k;
+	T_OK(ferry_index_list(db, NULL, &list, &k, &err), &err);
+	for (size_t i = 0; i < k; i++)
+		if (list[i].alias[0] && strcmp(list[i].data_version, "1.0.0"))
+			fail_msg("alias %s is on %s", list[i].alias, list[i].name);
+	ferry_free(list);
+	t_put(db, "old.profile", "after", "{\"n\":2}");
+}
+
+/* ---- a tenant add and the index budget ---- */
+
+static void test_add_over_budget(void **state)
+{
+	fx *f = *state;
+	ferry_db *db = f->t.db;
+	ferry_err err = {0, ""};
+	ferry_status st;
+	load_tenant(db, "default", 1);
+	T_CODE(ferry_index_budget_set(db, 0, &err), FERRY_EINVAL, &err);
+	T_OK(ferry_index_budget_set(db, 6, &err), &err);
+	T_OK(ferry_tenant_add(db, "acme", &err), &err); /* 6 of 6 */
+	T_CODE(ferry_tenant_add(db, "beta", &err), FERRY_ELIMIT, &err);
+	T_CONTAINS(err.msg, "tenant 'beta' was not added: it needs 3 new "
+		   "indices (3 in 1.0.0 (active)), which would make 9 indices, "
+		   "over the index budget of 6 (6 now)");
+	T_CONTAINS(err.msg, "`ferry indices budget 9`");
+	T_OK(ferry_db_status(db, &st, &err), &err);
+	assert_int_equal(st.indices, 6);
+	assert_int_equal(st.tenants, 2);
+	/* after the switch the set kept for a rollback counts too, and the
+	 * old version is offered for deletion */
+	T_OK(ferry_index_budget_set(db, 12, &err), &err);
+	ferry_upgrade_opts o = opts(f, "1.1.0");
+	T_OK(ferry_upgrade_run(db, &o, &err), &err);
+	T_CODE(ferry_tenant_add(db, "beta", &err), FERRY_ELIMIT, &err);
+	T_CONTAINS(err.msg, "(3 in 1.1.0 (active), 3 in 1.0.0 (kept for "
+		   "`ferry rollback`))");
+	T_CONTAINS(err.msg, "candidates: 1.0.0 (6 indices); deleting 1.0.0 "
+		   "makes room");
+	T_OK(ferry_db_status(db, &st, &err), &err);
+	assert_int_equal(st.indices, 12);
+	char *s = status_json(db);
+	if (strstr(s, "\"beta\""))
+		fail_msg("the refused tenant is in the job: %s", s);
+	ferry_free(s);
+	T_OK(ferry_index_budget_set(db, 18, &err), &err);
+	T_OK(ferry_tenant_add(db, "beta", &err), &err);
+	T_OK(ferry_db_status(db, &st, &err), &err);
+	assert_int_equal(st.indices, 18);
 }
 
 /* ---- removing tenants ---- */
@@ -486,6 +624,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tenant_added_mid_upgrade,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_tenant_without_items,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_over_budget, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,7 +215,8 @@ static int same_body(flmdb_txn *t, uint32_t ix, uint64_t seq,
 }
 
 /* Index or create: the common case (a new id) costs one descent of the
- * id tree and an append to docs. */
+ * id tree and an append to docs. FERRY_OP_UPDATE (an update's merged
+ * body, with detect_noop off) is index without the no-op check. */
 static int put_doc(flmdb_txn *t, flmdb_mslot *sl, enum ferry_op op,
 		   const char *id, size_t idlen, const char *body, size_t blen,
 		   uint64_t *seq, int *created, ferry_err *err)
@@ -232,8 +233,8 @@ static int put_doc(flmdb_txn *t, flmdb_mslot *sl, enum ferry_op op,
 			(int)idlen, id);
 	if (rc && !known)
 		goto fail;
-	if (known && !deleted && oldlen == blen && same_body(t, sl->ix, oldseq,
-							    body, blen)) {
+	if (known && !deleted && op != FERRY_OP_UPDATE && oldlen == blen &&
+	    same_body(t, sl->ix, oldseq, body, blen)) {
 		*seq = oldseq;
 		*created = FSTORE_NOOP;
 		return 0;
