@@ -224,7 +224,12 @@ jq_rate="" jq_rss=""
 if command -v jq >/dev/null; then
 	out=$BENCH_DIR/jq-upgrade.ndjson
 	log=$BENCH_DIR/jq-upgrade.log
-	if bench_repeat bench_run jq -c -f "$JQPROG" "$file" >"$out" 2>"$log"; then
+	: >"$log"
+	# one run: its own output file (a redirect around bench_repeat would
+	# append every repeat's output to one file)
+	# shellcheck disable=SC2317 # called through bench_repeat
+	jq_once() { bench_run jq -c -f "$JQPROG" "$file" >"$out" 2>>"$log"; }
+	if bench_repeat jq_once; then
 		lines=$(wc -l <"$out" | tr -d ' ')
 		if [ "$lines" = "$N" ]; then
 			jq_rate=$(bench_rate "$N" "$BENCH_SECS")
