@@ -99,6 +99,23 @@ static int make_dst(fstore_txn *t, const uitem *tp, uitem *it,
 	return ujob_index_like(t, tp->dst, it->dst, &it->dst_ix, err);
 }
 
+/* Starts the tenant's item for template tp (names and program) and
+ * gives the index-name tokens of the job's two versions (64 bytes each). */
+static int item_init(const ujob *j, const uitem *tp, const char *tenant,
+		     uitem *it, char *ftok, char *ttok, ferry_err *err)
+{
+	int rc;
+	memset(it, 0, sizeof *it);
+	snprintf(it->tenant, sizeof it->tenant, "%s", tenant);
+	snprintf(it->source, sizeof it->source, "%s", tp->source);
+	snprintf(it->target, sizeof it->target, "%s", tp->target);
+	it->pi = tp->pi;
+	if ((rc = token_of(j->from, ftok, 64)) || (rc = token_of(j->to, ttok, 64)))
+		return ferry_err_set(err, rc, "the upgrade record names bad "
+				     "versions (%s -> %s)", j->from, j->to);
+	return 0;
+}
+
 /* The tenant's item for template tp; *skip when the tenant lacks the
  * source (it has no index of that name in the active version). */
 static int make_item(fstore_txn *t, const ujob *j, const uitem *tp,
@@ -108,15 +125,8 @@ static int make_item(fstore_txn *t, const ujob *j, const uitem *tp,
 	fcat_index src;
 	int rc;
 	*skip = 0;
-	memset(it, 0, sizeof *it);
-	snprintf(it->tenant, sizeof it->tenant, "%s", tenant);
-	snprintf(it->source, sizeof it->source, "%s", tp->source);
-	snprintf(it->target, sizeof it->target, "%s", tp->target);
-	it->pi = tp->pi;
-	if ((rc = token_of(j->from, ftok, sizeof ftok)) ||
-	    (rc = token_of(j->to, ttok, sizeof ttok)))
-		return ferry_err_set(err, rc, "the upgrade record names bad "
-				     "versions (%s -> %s)", j->from, j->to);
+	if ((rc = item_init(j, tp, tenant, it, ftok, ttok, err)))
+		return rc;
 	if (tp->src[0]) {
 		fname_physical(ftok, tenant, tp->source, it->src, sizeof it->src);
 		if (fcat_index_get(t, it->src, &src)) {
@@ -217,16 +227,9 @@ static int make_switched(fstore_txn *t, const ujob *j, const uitem *tp,
 {
 	char ftok[64], ttok[64];
 	int rc;
-	memset(it, 0, sizeof *it);
-	snprintf(it->tenant, sizeof it->tenant, "%s", tenant);
-	snprintf(it->source, sizeof it->source, "%s", tp->source);
-	snprintf(it->target, sizeof it->target, "%s", tp->target);
+	if ((rc = item_init(j, tp, tenant, it, ftok, ttok, err)))
+		return rc;
 	snprintf(it->phase, sizeof it->phase, "done");
-	it->pi = tp->pi;
-	if ((rc = token_of(j->from, ftok, sizeof ftok)) ||
-	    (rc = token_of(j->to, ttok, sizeof ttok)))
-		return ferry_err_set(err, rc, "the upgrade record names bad "
-				     "versions (%s -> %s)", j->from, j->to);
 	if (tp->src[0]) {
 		fname_physical(ftok, tenant, tp->source, it->src, sizeof it->src);
 		if ((rc = ujob_index_like(t, tp->src, it->src, &it->src_ix, err)))

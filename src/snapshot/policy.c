@@ -458,20 +458,38 @@ static int due_visit(void *ctx, const fstore_entry *e)
 	return 0;
 }
 
-int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
+/* The ids of the policies c selects (due at c->now, or all), read in a
+ * transaction of their own into c->ids (the caller frees them). On
+ * error nothing is kept and err says `what` failed. */
+static int policy_ids(ferry_db *db, struct due_ctx *c, const char *what,
 		      ferry_err *err)
 {
 	fstore_txn *t;
-	struct due_ctx c = {NULL, 0, now_ms ? now_ms : fcat_now_ms(), NULL, 0};
-	fbuf out = FBUF_INIT;
 	int rc = fdb_begin(db, 0, &t, err);
 	if (rc)
 		return rc;
-	c.t = t;
-	rc = t->store->ops->kv_scan(t, "slm/", due_visit, &c);
+	c->t = t;
+	rc = t->store->ops->kv_scan(t, "slm/", due_visit, c);
 	fdb_abort(t);
+	c->t = NULL;
+	if (rc) {
+		free(c->ids);
+		c->ids = NULL;
+		return ferry_err_set(err, rc, "%s: %s", what, ferry_strerror(rc));
+	}
+	return 0;
+}
+
+int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
+		      ferry_err *err)
+{
+	struct due_ctx c = {NULL, 0, now_ms ? now_ms : fcat_now_ms(), NULL, 0};
+	fbuf out = FBUF_INIT;
+	int rc = policy_ids(db, &c, "reading policies", err);
+	if (rc)
+		return rc;
 	fbuf_addc(&out, '[');
-	for (size_t i = 0; !rc && i < c.n; i++) {
+	for (size_t i = 0; i < c.n; i++) {
 		char name[FERRY_SNAPSHOT_NAME_MAX + 1] = "";
 		ferry_err e = {0};
 		int r = slm_execute_at(db, c.ids[i], c.now, name, &e);
@@ -484,10 +502,6 @@ int ferry_slm_run_due(ferry_db *db, int64_t now_ms, char **report_json,
 	}
 	fbuf_addc(&out, ']');
 	free(c.ids);
-	if (rc) {
-		fbuf_release(&out);
-		return ferry_err_set(err, rc, "reading policies");
-	}
 	if (report_json)
 		*report_json = fbuf_detach(&out, NULL);
 	fbuf_release(&out);
@@ -608,16 +622,12 @@ static int retention_one(ferry_db *db, const char *id, int64_t now,
 int ferry_slm_execute_retention(ferry_db *db, int64_t now_ms,
 				char **report_json, ferry_err *err)
 {
-	fstore_txn *t;
 	struct due_ctx c = {NULL, 0, now_ms ? now_ms : fcat_now_ms(), NULL, 1};
 	fbuf out = FBUF_INIT;
-	int rc = fdb_begin(db, 0, &t, err);
+	int rc = policy_ids(db, &c, "applying retention", err);
 	if (rc)
 		return rc;
-	c.t = t;
-	rc = t->store->ops->kv_scan(t, "slm/", due_visit, &c);
-	fdb_abort(t);
-	rc = rc ? rc : fbuf_addc(&out, '[');
+	rc = fbuf_addc(&out, '[');
 	for (size_t i = 0; !rc && i < c.n; i++)
 		rc = retention_one(db, c.ids[i], c.now, &out);
 	rc = rc ? rc : fbuf_addc(&out, ']');

@@ -1,6 +1,7 @@
 # tests/cli/lib.sh - helpers for black-box tests of the `ferry` binary.
 # Source it; call `check NAME CMD...` / `expect_fail CODE NAME CMD...`;
-# end with `finish`, which prints "N passed, N failed".
+# end with `finish`, which prints "N passed, N failed". Suites that
+# generate data start with `data_suite` (below).
 set -u
 B=${B:-build}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,4 +29,16 @@ finish() {
   rm -rf "$TMP"
   echo "$_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]
+}
+
+# data_suite: the start of a suite that generates data and runs ferry
+# in the background: needs jq, the built ferry and cdp-gen; C collation;
+# on exit kills $bg (the background job left running, if any) and
+# removes $TMP.
+data_suite() {
+  command -v jq >/dev/null || { echo "needs jq"; exit 1; }
+  [ -x "$FERRY" ] && [ -x "$GEN" ] || { echo "no $FERRY or $GEN: run make"; exit 1; }
+  export LC_ALL=C
+  bg=""
+  trap '[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$TMP"' EXIT
 }

@@ -8,14 +8,8 @@
 #
 #   B=build bash tests/cli/test_crash.sh      (or B=build-san)
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || { echo "needs jq"; exit 1; }
+data_suite
 command -v mdb_stat >/dev/null || { echo "needs mdb_stat (Debian lmdb-utils)"; exit 1; }
-[ -x "$FERRY" ] && [ -x "$GEN" ] || { echo "no $FERRY or $GEN: run make"; exit 1; }
-export LC_ALL=C
-
-bg=""
-cleanup() { [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
 
 N=${CRASH_DOCS:-300000}
 BATCH=5000

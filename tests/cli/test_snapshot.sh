@@ -12,13 +12,7 @@
 #   B=build bash tests/cli/test_snapshot.sh      (or B=build-san)
 #   SNAP_DOCS=100000 SNAP_ROUNDS=10 SNAP_SEED=7 ... to vary
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || { echo "needs jq"; exit 1; }
-[ -x "$FERRY" ] && [ -x "$GEN" ] || { echo "no $FERRY or $GEN: run make"; exit 1; }
-export LC_ALL=C
-
-bg=""
-cleanup() { [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
+data_suite
 
 T="timeout 120"
 N=${SNAP_DOCS:-60000}

@@ -11,13 +11,7 @@
 #   B=build bash tests/cli/test_upgrade_crash.sh      (or B=build-san)
 #   UPG_CRASH_POINTS=40 UPG_CRASH_SEED=7 ... to vary
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || { echo "needs jq"; exit 1; }
-[ -x "$FERRY" ] && [ -x "$GEN" ] || { echo "no $FERRY or $GEN: run make"; exit 1; }
-export LC_ALL=C
-
-bg=""
-cleanup() { [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
+data_suite
 
 T="timeout 120"
 . "$(dirname "$0")/upgrade_lib.sh"
