@@ -491,7 +491,9 @@ static int lock_tmp(const char *dir, const char *op, const char *snapshot,
 	static _Atomic unsigned counter;
 	struct stat st;
 	fbuf b = FBUF_INIT;
-	snprintf(tmp, n, "%s/.tmp-lock-%ld-%u", dir, (long)getpid(),
+	char host[128];
+	fsnap_host(host);
+	snprintf(tmp, n, "%s/.tmp-lock-%s-%ld-%u", dir, host, (long)getpid(),
 		 atomic_fetch_add(&counter, 1));
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), e = 0;
 	if (fd < 0 || fstat(fd, &st)) {
@@ -661,6 +663,31 @@ void fsnap_inprogress_drop(fsnap_repo *r)
 	r->create_lock[0] = 0;
 }
 
+/* 1 for a lock temp file (lock_tmp's ".tmp-lock-<host>-<pid>-<n>") of
+ * a process of this host that died before renaming or linking it; those
+ * of other hosts are left alone. */
+static int tmp_of_dead(const char *name)
+{
+	char host[128];
+	const char *p, *q, *e = name + strlen(name);
+	size_t hl;
+	if (strncmp(name, ".tmp-lock-", 10))
+		return 0;
+	name += 10;
+	fsnap_host(host);
+	hl = strlen(host);
+	if ((size_t)(e - name) <= hl || strncmp(name, host, hl) || name[hl] != '-')
+		return 0;
+	p = name + hl + 1; /* then exactly <pid>-<n>: another host may be
+			      called "<host>-2" */
+	if (!(q = strchr(p, '-')) || q == p || q + 1 == e ||
+	    strspn(p, "0123456789") != (size_t)(q - p) ||
+	    strspn(q + 1, "0123456789") != (size_t)(e - q - 1))
+		return 0;
+	long pid = strtol(p, NULL, 10);
+	return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 int64_t fsnap_inprogress_oldest(fsnap_repo *r)
 {
 	char dir[PATH_MAX + 8], p[FSNAP_PATH];
@@ -672,6 +699,11 @@ int64_t fsnap_inprogress_oldest(fsnap_repo *r)
 		return oldest;
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
+		if (tmp_of_dead(de->d_name)) {
+			snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+			unlink(p);
+			continue;
+		}
 		if (de->d_name[0] == '.' || n < 6 ||
 		    strcmp(de->d_name + n - 5, ".json"))
 			continue;

@@ -997,6 +997,39 @@ static void test_killed_restore_and_create(void **state)
 
 /* ---- locks ---- */
 
+/* A create killed while writing its in-progress file leaves a lock temp
+ * file in locks/: the next delete removes it if its writer (on this
+ * host) is dead, and leaves another host's alone (CI once found one). */
+static void test_dead_lock_tmp(void **state)
+{
+	fix *f = *state;
+	ferry_err err = {0, ""};
+	char dead[800], other[800], live[800], host[128];
+	make_deployment(f->t.db, 100);
+	new_bytes(f->t.db, "backup", "s1");
+	new_bytes(f->t.db, "backup", "s2");
+	fsnap_host(host);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	snprintf(dead, sizeof dead, "%s/locks/.tmp-lock-%s-%ld-0", f->repo, host,
+		 (long)pid);
+	snprintf(other, sizeof other, "%s/locks/.tmp-lock-%s-2-%ld-0", f->repo,
+		 host, (long)pid);
+	snprintf(live, sizeof live, "%s/locks/.tmp-lock-%s-%ld-0", f->repo, host,
+		 (long)getpid());
+	write_file(dead, "{");
+	write_file(other, "{");
+	write_file(live, "{");
+	T_OK(ferry_snapshot_delete(f->t.db, "backup", "s1", NULL, &err), &err);
+	assert_int_not_equal(access(dead, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0); /* host "<host>-2" */
+	assert_int_equal(access(live, F_OK), 0);
+	unlink(other);
+	unlink(live);
+}
+
 static void test_locks(void **state)
 {
 	fix *f = *state;
@@ -1260,6 +1293,7 @@ int main(void)
 		T(test_bad_repo_paths),
 		T(test_killed_restore_and_create),
 		T(test_locks),
+		T(test_dead_lock_tmp),
 		T(test_format1_repo),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_chunker_stability),
