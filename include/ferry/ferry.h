@@ -115,8 +115,9 @@ int ferry_db_status(ferry_db *db, ferry_status *out, ferry_err *err);
 
 /* Sets the deployment's index budget (1 to 10,000,000; FERRY_EINVAL
  * otherwise): the most physical indices, over every version and tenant,
- * that an upgrade plan or a tenant add may leave. Lowering it below the
- * indices that exist deletes nothing; it refuses what would add more. */
+ * that an upgrade plan, a tenant add or an index create may leave.
+ * Lowering it below the indices that exist deletes nothing; it refuses
+ * what would add more. */
 int ferry_index_budget_set(ferry_db *db, unsigned budget, ferry_err *err);
 
 /* Frees memory returned by ferry calls that say "free with ferry_free". */
@@ -181,7 +182,10 @@ void ferry_strv_free(char **v);
  * of the active version for tenant "default" and its alias), an alias
  * "{tenant}.{index}" (same, for that tenant), or a full physical name.
  * `body` is the ES create-index body ({"settings":..,"mappings":..}) or
- * NULL; it is validated and stored. FERRY_EEXISTS if it exists. */
+ * NULL; it is validated and stored. FERRY_EEXISTS if it exists;
+ * FERRY_ELIMIT, with nothing written, if it would cross the index budget
+ * (the message gives the counts and what makes room, as for
+ * ferry_tenant_add). */
 int ferry_index_create(ferry_db *db, const char *name, const char *body,
 		       size_t body_len, ferry_err *err);
 

@@ -14,6 +14,8 @@ static const char index_help[] =
 "NAME is a logical name (profile: tenant default, active version), an\n"
 "alias (acme.profile) or a physical name (v0_8_1.acme.profile). The body\n"
 "is Elasticsearch's create-index body: {\"settings\":..,\"mappings\":..}.\n"
+"create is refused (exit 1), with nothing created, if it would cross the\n"
+"index budget (`ferry indices budget`).\n"
 "delete refuses an alias (name the physical index, or pass --force).\n"
 "PATTERN is a glob over physical names and aliases: 'v0_7_*,-*.session'.\n";
 

@@ -479,8 +479,9 @@ static const char indices_help[] =
 "and one an upgrade is building). --dry-run lists what would go. A version\n"
 "no snapshot holds is refused unless --force.\n\n"
 "budget shows the index budget (the most indices, over every version and\n"
-"tenant, that an upgrade or a tenant add may leave; default 1000) and the\n"
-"indices that exist; with N (1 to 10000000) it sets the budget.\n";
+"tenant, that an upgrade, a tenant add or an index create may leave;\n"
+"default 1000) and the indices that exist; with N (1 to 10000000) it sets\n"
+"the budget.\n";
 
 /* `ferry indices budget [N] [--json]` */
 static int indices_budget(int argc, char **argv)

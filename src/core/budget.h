@@ -1,8 +1,9 @@
 /*
  * budget.h - the deployment's index budget (settings "index_budget",
  * default 1000: Elasticsearch's per-node shard limit) for operations that
- * create indices outside an upgrade plan, such as adding a tenant. The
- * upgrade plan checks the same budget itself (src/migrate/uplan.c).
+ * create indices outside an upgrade plan: adding a tenant (versions.c)
+ * and ferry_index_create (index.c). The upgrade plan checks the same
+ * budget itself (src/migrate/uplan.c).
  *
  * An operation is built inside its write transaction and the indices are
  * counted there, per data version, before and after it: the difference

@@ -293,6 +293,76 @@ static int check_update(ferry_bulk *b, bulk_op *o, ferry_err *e)
 	return 0;
 }
 
+/* The apply order: by id, and by add order among equal ids, so that the
+ * writes of one commit land in id order (neighbouring keys of the id tree
+ * share pages) while the ops on one id keep their order. Indices are not
+ * part of the key: ops on one id in two indices are independent, and ops
+ * naming one index two ways (alias, physical) must keep their add order.
+ * Computed in prepare, so it runs on the thread that validates and not on
+ * the one that holds LMDB's write lock. Sorting compares an 8-byte
+ * big-endian prefix of each id first; batches already in id order
+ * (generated ids, ordered imports) are detected and not sorted. */
+typedef struct ord_key {
+	uint64_t pfx;
+	uint32_t i;
+} ord_key;
+
+static int cmp_key(const void *pa, const void *pb, void *ctx)
+{
+	const ferry_bulk *b = ctx;
+	const ord_key *x = pa, *y = pb;
+	if (x->pfx != y->pfx)
+		return x->pfx < y->pfx ? -1 : 1;
+	const bulk_op *a = &b->ops[x->i], *c = &b->ops[y->i];
+	size_t n = a->id_len < c->id_len ? a->id_len : c->id_len;
+	int r = n > 8 ? memcmp(b->data.p + a->id_off + 8,
+			       b->data.p + c->id_off + 8, n - 8) : 0;
+	if (r)
+		return r;
+	if (a->id_len != c->id_len)
+		return a->id_len < c->id_len ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static uint64_t id_prefix(const ferry_bulk *b, const bulk_op *o)
+{
+	uint64_t k = 0;
+	const unsigned char *p = (const unsigned char *)b->data.p + o->id_off;
+	for (size_t j = 0; j < 8; j++)
+		k = k << 8 | (j < o->id_len ? p[j] : 0);
+	return k;
+}
+
+static int order_ops(ferry_bulk *b)
+{
+	uint32_t *ord = realloc(b->order, (b->n ? b->n : 1) * sizeof *ord);
+	ord_key *keys = NULL;
+	size_t i, sorted = 1;
+	if (!ord)
+		return FERRY_ENOMEM;
+	b->order = ord;
+	for (i = 0; i < b->n; i++)
+		ord[i] = (uint32_t)i;
+	for (i = 1; i < b->n && sorted; i++) {
+		ord_key x = { id_prefix(b, &b->ops[i - 1]), (uint32_t)i - 1 };
+		ord_key y = { id_prefix(b, &b->ops[i]), (uint32_t)i };
+		sorted = cmp_key(&x, &y, b) < 0;
+	}
+	if (sorted)
+		return 0;
+	if (!(keys = malloc(b->n * sizeof *keys)))
+		return FERRY_ENOMEM;
+	for (i = 0; i < b->n; i++) {
+		keys[i].pfx = id_prefix(b, &b->ops[i]);
+		keys[i].i = (uint32_t)i;
+	}
+	qsort_r(keys, b->n, sizeof *keys, cmp_key, b);
+	for (i = 0; i < b->n; i++)
+		ord[i] = keys[i].i;
+	free(keys);
+	return 0;
+}
+
 int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err)
 {
 	ferry_err e;
@@ -326,6 +396,8 @@ int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err)
 	}
 	if (b->arena)
 		json_arena_reset(b->arena);
+	if (order_ops(b))
+		return ferry_err_set(err, FERRY_ENOMEM, NULL);
 	b->prepared = 1;
 	return 0;
 }
@@ -359,22 +431,6 @@ static void resolve_all(ferry_bulk *b, fstore_txn *t)
 			o->ix = last_ix;
 		}
 	}
-}
-
-static int cmp_order(const void *pa, const void *pb, void *ctx)
-{
-	const ferry_bulk *b = ctx;
-	uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
-	const bulk_op *a = &b->ops[ia], *c = &b->ops[ib];
-	if (a->ix != c->ix)
-		return a->ix < c->ix ? -1 : 1;
-	size_t n = a->id_len < c->id_len ? a->id_len : c->id_len;
-	int r = memcmp(b->data.p + a->id_off, b->data.p + c->id_off, n);
-	if (r)
-		return r;
-	if (a->id_len != c->id_len)
-		return a->id_len < c->id_len ? -1 : 1;
-	return ia < ib ? -1 : ia > ib; /* stable: keep add order per id */
 }
 
 /* Writes op o's id with `op` and `body`. Per-op failures are recorded
@@ -491,13 +547,7 @@ static int apply_update(ferry_bulk *b, fstore_txn *t, bulk_op *o,
 
 static int apply_all(ferry_bulk *b, fstore_txn *t, ferry_err *err)
 {
-	uint32_t *ord = realloc(b->order, (b->n ? b->n : 1) * sizeof *ord);
-	if (!ord)
-		return FERRY_ENOMEM;
-	b->order = ord;
-	for (size_t i = 0; i < b->n; i++)
-		ord[i] = (uint32_t)i;
-	qsort_r(ord, b->n, sizeof *ord, cmp_order, b);
+	const uint32_t *ord = b->order;
 	for (size_t k = 0; k < b->n; k++) {
 		bulk_op *o = &b->ops[ord[k]];
 		int rc;

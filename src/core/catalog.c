@@ -190,6 +190,19 @@ int fcat_index_each(fstore_txn *t, int (*fn)(void *, const fcat_index *),
 	return t->store->ops->kv_scan(t, "index/", index_visit, &c);
 }
 
+static int count_visit(void *p, const fstore_entry *e)
+{
+	(void)e;
+	(*(size_t *)p)++;
+	return 0;
+}
+
+int fcat_index_count(fstore_txn *t, size_t *n)
+{
+	*n = 0;
+	return t->store->ops->kv_scan(t, "index/", count_visit, n);
+}
+
 /* ---- aliases and name resolution ---- */
 
 int fcat_alias_get(fstore_txn *t, const char *alias, char out[FERRY_NAME_MAX + 1])

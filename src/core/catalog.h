@@ -62,6 +62,8 @@ int fcat_index_get(fstore_txn *t, const char *physical, fcat_index *out);
 int fcat_index_put(fstore_txn *t, const fcat_index *ix, ferry_err *err);
 int fcat_index_del(fstore_txn *t, const char *physical);
 /* Visits every index record in name order. */
+/* The number of indices (their records, not read). */
+int fcat_index_count(fstore_txn *t, size_t *n);
 int fcat_index_each(fstore_txn *t, int (*fn)(void *ctx, const fcat_index *),
 		    void *ctx);
 

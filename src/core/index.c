@@ -4,11 +4,17 @@
  * A logical name ("profile") or alias ("acme.profile") given to create
  * makes the physical index of the active data version
  * ("v0_8_1.acme.profile") and points the alias at it, in one transaction.
+ * ferry_index_create counts the indices before and after the create inside
+ * that transaction and aborts it when the create would cross the index
+ * budget (budget.h), as a tenant add does (a count of the catalog's index
+ * keys first: the full count per version only when one more may not fit); findex_create_txn does not:
+ * its callers (tenant add, the upgrade) count their whole operation.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/budget.h"
 #include "core/catalog.h"
 #include "core/db.h"
 #include "core/err.h"
@@ -99,6 +105,44 @@ int findex_create_txn(fstore_txn *t, const char *name, const char *body,
 	return rc;
 }
 
+static int count_in(fstore_txn *t, fbudget *b, ferry_err *err)
+{
+	int rc = fbudget_count(t, b);
+	return rc ? ferry_err_set(err, rc, "counting indices: %s",
+				  ferry_strerror(rc)) : 0;
+}
+
+/* The create inside t, counted against the index budget: over it,
+ * FERRY_ELIMIT and the caller aborts t, so nothing is written. */
+static int create_in(fstore_txn *t, const char *name, const char *body,
+		     size_t blen, ferry_err *err)
+{
+	fbudget before, after;
+	fcat_settings s;
+	char what[FERRY_NAME_MAX + 32];
+	size_t n;
+	int rc = fcat_index_count(t, &n);
+	if (rc)
+		return ferry_err_set(err, rc, "counting indices: %s",
+				     ferry_strerror(rc));
+	if ((rc = fcat_settings_get(t, &s, err)))
+		return rc;
+	if (n < fbudget_limit(&s)) /* room for one more: the common case */
+		return findex_create_txn(t, name, body, blen, err);
+	memset(&before, 0, sizeof before);
+	memset(&after, 0, sizeof after);
+	if ((rc = count_in(t, &before, err)) ||
+	    (rc = findex_create_txn(t, name, body, blen, err)) ||
+	    (rc = count_in(t, &after, err)))
+		goto out;
+	snprintf(what, sizeof what, "index '%s' was not created", name);
+	rc = fbudget_check(t, what, &before, &after, err);
+out:
+	fbudget_release(&before);
+	fbudget_release(&after);
+	return rc;
+}
+
 int ferry_index_create(ferry_db *db, const char *name, const char *body,
 		       size_t body_len, ferry_err *err)
 {
@@ -110,7 +154,7 @@ int ferry_index_create(ferry_db *db, const char *name, const char *body,
 		return rc;
 	if ((rc = fdb_begin(db, 1, &t, err)))
 		return rc;
-	if ((rc = findex_create_txn(t, name, body, body_len, err))) {
+	if ((rc = create_in(t, name, body, body_len, err))) {
 		fdb_abort(t);
 		return rc;
 	}

@@ -83,6 +83,11 @@ void h_index_put(freq *r)
 			   "index [%s] already exists", name);
 		return;
 	}
+	if (rc == FERRY_ELIMIT) { /* ES's answer to a shard limit, as for
+				   * POST /tenants */
+		freq_error(r, 400, "validation_exception", "%s", err.msg);
+		return;
+	}
 	if (rc) {
 		freq_ferr(r, rc, &err);
 		return;

@@ -3,7 +3,8 @@
  * /{index}/_count. A thin layer: the URL parameters Elasticsearch lets
  * override the body (q, df, default_operator, from, size, sort, _source,
  * ...) are handed over as text, %-decoded once by freq_arg() ('+' is a
- * space, so a query's '+' travels as %2B), and the engine in
+ * space, so a query's '+' travels as %2B; a bad %-escape in any parameter
+ * was answered 400 before the handler runs, http.c), and the engine in
  * src/search (search.h) parses, runs and writes the response; its errors
  * come with their HTTP status and Elasticsearch error type.
  */

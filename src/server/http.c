@@ -1,7 +1,8 @@
 /*
  * http.c - libmicrohttpd glue: one freq per request, the body collected
  * under a hard cap, the raw path split into %-decoded segments (ids may
- * hold an encoded '/'), routing, auth, the handler call, the reply and
+ * hold an encoded '/'), routing, auth, the query-string check (every
+ * parameter must %-decode), the handler call, the reply and
  * one access-log line. Also the daemon's start and its graceful stop:
  * stop accepting, let requests in flight finish (nothing acknowledged is
  * lost), then close.
@@ -80,6 +81,81 @@ static int pct_decode(char *s, int plus)
 	return 0;
 }
 
+/* Offset of the first bad %-escape in s (a '%' without two hex digits
+ * after it, or %00), or SIZE_MAX: what pct_decode() refuses. */
+static size_t pct_bad(const char *s)
+{
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] != '%')
+			continue;
+		int h = hexval(s[i + 1]), l = h < 0 ? -1 : hexval(s[i + 2]);
+
+		if (h < 0 || l < 0 || (h == 0 && l == 0))
+			return i;
+		i += 2;
+	}
+	return SIZE_MAX;
+}
+
+/* Replies 400 for the bad escape at `off` of `s`, a parameter's name or
+ * its value, showing s cut at 80 bytes (not inside a UTF-8 sequence). */
+static void bad_arg(freq *r, const char *key, const char *s, int in_name,
+		    size_t off)
+{
+	size_t n = strlen(s), shown = n, el = strnlen(s + off, 3);
+
+	if (shown > 80)
+		for (shown = 80; shown && ((unsigned char)s[shown] & 0xC0) == 0x80;)
+			shown--;
+	if (el == 3 && !strncmp(s + off, "%00", 3))
+		freq_error(r, 400, "illegal_argument_exception", "query parameter "
+			   "%s [%.*s%s] has %%00 (a NUL byte) at offset %zu: "
+			   "remove it", in_name ? "name" : key, (int)shown, s,
+			   shown < n ? "..." : "", off);
+	else
+		freq_error(r, 400, "illegal_argument_exception", "query parameter "
+			   "%s [%.*s%s] has a bad %%-escape '%.*s' at offset %zu: "
+			   "'%%' must be followed by two hex digits; %%-encode a "
+			   "literal '%%' as %%25", in_name ? "name" : key,
+			   (int)shown, s, shown < n ? "..." : "", (int)el,
+			   s + off, off);
+}
+
+struct arg_check {
+	freq *r;
+	int bad;
+};
+
+static enum MHD_Result arg_visit(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	struct arg_check *c = cls;
+	size_t off;
+
+	(void)kind;
+	if ((off = pct_bad(key)) != SIZE_MAX)
+		bad_arg(c->r, key, key, 1, off);
+	else if (value && (off = pct_bad(value)) != SIZE_MAX)
+		bad_arg(c->r, key, value, 0, off);
+	else
+		return MHD_YES;
+	c->bad = 1;
+	return MHD_NO;
+}
+
+/* Every query-string parameter, name and value, must %-decode (as
+ * freq_arg() decodes it): a bad escape is a 400 naming the parameter and
+ * the offset, as Elasticsearch refuses a bad URI escape, rather than the
+ * raw text taken literally (q=name:%zz searching for "%zz"). 0, or
+ * replied 400. */
+static int check_args(freq *r)
+{
+	struct arg_check c = {r, 0};
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_visit, &c);
+	return c.bad ? -1 : 0;
+}
+
 const char *freq_header(freq *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -97,7 +173,7 @@ const char *freq_arg(freq *r, const char *key)
 		return raw;
 	if (!(d = strdup(raw)))
 		return raw;
-	if (pct_decode(d, 1)) {
+	if (pct_decode(d, 1)) { /* not reached: check_args() refused it */
 		free(d);
 		return raw;
 	}
@@ -188,7 +264,7 @@ static void dispatch(freq *r, char *path)
 			   r->url, r->method_name);
 		return;
 	}
-	if (fsrv_auth_check(r, rt->auth))
+	if (fsrv_auth_check(r, rt->auth) || check_args(r))
 		return;
 	rt->fn(r);
 }

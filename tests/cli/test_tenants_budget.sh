@@ -9,7 +9,10 @@
 #     catalog unchanged); raising the budget lets it in;
 #   - the count covers every set an add creates: during an upgrade the
 #     target set too (a killed run's job), after the cutover the set kept
-#     for a rollback, which deleting the old version spares.
+#     for a rollback, which deleting the old version spares;
+#   - `ferry index create` (and `ferry import` creating its index) is
+#     counted the same way: one more index over the budget is refused
+#     (exit 1) with the numbers and what makes room, nothing created.
 #
 #   B=build bash tests/cli/test_tenants_budget.sh      (or B=build-san)
 . "$(dirname "$0")/lib.sh"
@@ -124,5 +127,42 @@ check "cut: tenant add eps fits without the old version" $T "$FERRY" tenant add 
 same "cut: eps has the 0.8.1 set only (no rollback is possible)" "$(names '*.eps.*')" \
   "v0_8_1.eps.consent,v0_8_1.eps.events,v0_8_1.eps.profile"
 same "cut: 9 indices" "$(count)" 9
+
+# ------------------------------------------------------------ ferry index create counts too
+fresh icreate
+check "icreate: budget 7" $T "$FERRY" indices budget 7
+check "icreate: index create extra: 7 of 7 fits" $T "$FERRY" index create extra
+same "icreate: 7 indices" "$(count)" 7
+before=$(catalog)
+run $T "$FERRY" index create acme.extra
+same "icreate: index create over the budget: exit 1" "$rc" 1
+has "  says the index was not created" "$err" "ferry: error: index 'acme.extra' was not created"
+has "  how many it needs, in which version" "$err" "it needs 1 new index (1 in 0.7.1 (active))"
+has "  the total against the budget" "$err" "which would make 8 indices, over the index budget of 7 (7 now)"
+has "  nothing old to delete: raise the budget" "$err" "there is no old version to delete: raise the budget (\`ferry indices budget 8\`)"
+same "  nothing created" "$(catalog)" "$before"
+run $T "$FERRY" index create acme.extra --body '{"mappings":{}}'
+same "icreate: with a body too: exit 1" "$rc" 1
+run $T "$FERRY" import fresh - --quiet <<<'{"id":"a","n":1}'
+same "icreate: an import that would create its index: exit 1" "$rc" 1
+has "  the same refusal" "$err" "index 'fresh' was not created"
+same "  nothing created" "$(catalog)" "$before"
+check "icreate: budget 8" $T "$FERRY" indices budget 8
+check "icreate: index create acme.extra fits now" $T "$FERRY" index create acme.extra
+same "icreate: 8 indices" "$(count)" 8
+
+fresh icut
+check "icut: upgrade" $T "$FERRY" upgrade run --to 0.8.1 --quiet --no-snapshot
+check "icut: budget 12, the indices that exist" $T "$FERRY" indices budget 12
+before=$(catalog)
+run $T "$FERRY" index create extra
+same "icut: index create over the budget: exit 1" "$rc" 1
+has "  counts the active version" "$err" "it needs 1 new index (1 in 0.8.1 (active)), which would make 13 indices, over the index budget of 12 (12 now)"
+has "  names the old version to delete" "$err" "candidates: 0.7.1 (6 indices); deleting 0.7.1 makes room"
+has "  or the budget to set" "$err" "\`ferry indices budget 13\`"
+same "  nothing created" "$(catalog)" "$before"
+check "icut: delete 0.7.1" $T "$FERRY" indices delete --version 0.7.1 --force
+check "icut: index create extra fits without the old version" $T "$FERRY" index create extra
+same "icut: 7 indices" "$(count)" 7
 
 finish

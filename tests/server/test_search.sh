@@ -7,8 +7,9 @@
 # from/size and track_total_hits, _source, URL parameters, aliases,
 # physical names and index lists, and the error replies (status, ES type,
 # reason) of bad requests; then URI search (q=): every syntax counted
-# against jq, URL encoding, q with the other URL parameters, its errors,
-# and a tenant key's q search confined to its tenant.
+# against jq, URL encoding (a bad %-escape in any parameter is a 400), q
+# with the other URL parameters, its errors, and a tenant key's q search
+# confined to its tenant.
 #
 #   B=build bash tests/server/test_search.sh      (or B=build-san)
 source "$(dirname "$0")/lib.sh"
@@ -251,6 +252,36 @@ req GET '/profile/_count?q=pii.name:%22Zo%C3%AB%22'
 same "q with %-encoded quotes and UTF-8" "$(jget "$body" .count)" "$(want '.pii.name=="Zoë"')"
 req GET '/profile/_count?q=pii.name%3AZo%25'
 same "q with %25 decoded once (no match for 'Zo%')" "$code/$(jget "$body" .count)" 200/0
+
+# a bad %-escape in any URL parameter is a 400 (as ES answers a bad URI
+# escape), never searched as the literal text
+req GET '/small/_count?q=name:Ann'
+same "q=name:Ann counts a1 (the baseline for the escapes below)" "$code/$(jget "$body" .count)" 200/1
+req GET '/small/_search?q=name:%zz'
+err_is "q: a bad %-escape" 400 illegal_argument_exception \
+  "query parameter q [name:%zz] has a bad %-escape '%zz' at offset 5"
+has "  says how to fix" "$(jget "$body" .error.reason)" "%-encode a literal '%' as %25"
+req GET '/small/_count?q=name:Ann%4'
+err_is "q on _count: a trailing '%4'" 400 illegal_argument_exception \
+  "query parameter q [name:Ann%4] has a bad %-escape '%4' at offset 8"
+req GET '/small/_search?q=name:Ann%'
+err_is "q: a trailing '%'" 400 illegal_argument_exception "a bad %-escape '%' at offset 8"
+req GET '/small/_search?q=name:%4g'
+err_is "q: a bad second hex digit" 400 illegal_argument_exception "a bad %-escape '%4g' at offset 5"
+req GET '/small/_search?q=name:A%00nn'
+err_is "q: %00" 400 illegal_argument_exception "query parameter q [name:A%00nn] has %00 (a NUL byte) at offset 6"
+req GET '/small/_search?q=name:Ann&sort=name%g1'
+err_is "another parameter: sort=name%g1" 400 illegal_argument_exception \
+  "query parameter sort [name%g1] has a bad %-escape '%g1' at offset 4"
+req GET '/small/_search?df=na%zme&q=Ann'
+err_is "df: a bad %-escape" 400 illegal_argument_exception "query parameter df [na%zme]"
+req GET '/small/_search?q%zz=name:Ann'
+err_is "a parameter name with a bad %-escape" 400 illegal_argument_exception \
+  "query parameter name [q%zz] has a bad %-escape '%zz' at offset 1"
+long=$(printf 'name:%0100d' 0)
+req GET "/small/_search?q=$long%zz"
+err_is "a long value is shown cut" 400 illegal_argument_exception "at offset 105"
+has "  cut at 80 bytes" "$(jget "$body" .error.reason)" "[${long:0:80}...]"
 
 # q with the other URL parameters, on _search
 req GET '/profile/_search?q=segments:vip&size=3&from=1&sort=stats.visits:desc&_source=id'

@@ -7,7 +7,9 @@
 # POST /tenants over the index budget is refused (400 validation_exception
 # in ES's envelope, with the numbers) and creates nothing; so is a tenant
 # a tenant manager lists to a MULTI_TENANT=yes ferryd: logged once, tried
-# again at every refresh, added once the budget allows.
+# again at every refresh, added once the budget allows. PUT /{index} over
+# the budget is refused the same way (400 validation_exception) and creates
+# nothing.
 source "$(dirname "$0")/lib.sh"
 export FERRY_RELEASE=0.7.1
 TMS_PID=""
@@ -150,6 +152,27 @@ areq GET /indices
 same "GET /indices shows the new budget" "$(jget "$body" .budget)" $((n + 2))
 areq POST /tenants '{"name":"over"}'
 same "POST /tenants after raising it -> 201" "$code" 201
+
+# --- PUT /{index} and the index budget ----------------------------------
+n=$("$FERRY" status --json | jq .indices)
+check "budget: exactly the indices that exist ($n)" "$FERRY" indices budget "$n"
+before=$(listing)
+areq PUT /extra '{"mappings":{}}'
+same "PUT /{index} over the budget -> 400" "$code" 400
+same "  ES's envelope: validation_exception, status 400" "$(jget "$body" '"\(.error.type) \(.status)"')" \
+  "validation_exception 400"
+has "  the reason gives the numbers" "$(jget "$body" .error.reason)" \
+  "index 'extra' was not created: it needs 1 new index (1 in 0.7.1 (active)), which would make $((n + 1)) indices, over the index budget of $n ($n now)"
+has "  and how to make room" "$(jget "$body" .error.reason)" "raise the budget (\`ferry indices budget $((n + 1))\`)"
+same "  no index created" "$(listing)" "$before"
+areq GET /extra
+same "  GET /extra -> 404" "$code" 404
+check "raise the budget by one" "$FERRY" indices budget $((n + 1))
+areq PUT /extra '{"mappings":{}}'
+same "PUT /{index} after raising it -> 200" "$code" 200
+same "  one index more" "$("$FERRY" status --json | jq .indices)" $((n + 1))
+areq DELETE /v0_7_1.default.extra # so a new tenant's set is profile alone again
+same "  deleted again" "$code" 200
 srv_stop
 
 # --- a tenant manager's tenants and the budget --------------------------

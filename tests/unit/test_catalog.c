@@ -3,7 +3,8 @@
  * aliases (atomic updates, moves, names, resolution), tenants, index
  * creation by logical, alias and physical names, index deletion and the
  * aliases it removes, data versions and their history, recording minor
- * releases, index patterns and the deployment status.
+ * releases, index patterns and the deployment status; index creates
+ * counted against the index budget.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -748,6 +749,80 @@ static void test_db_status(void **state)
 	assert_string_equal(st.release, "0.1.0");
 }
 
+/* ---- index creates and the index budget ---- */
+
+static uint64_t count_indices(ferry_db *db)
+{
+	ferry_err err = {0, ""};
+	ferry_status st;
+	T_OK(ferry_db_status(db, &st, &err), &err);
+	return st.indices;
+}
+
+static void test_index_create_over_budget(void **state)
+{
+	tdb *t = *state;
+	ferry_err err = {0, ""};
+	const char *body = "{\"mappings\":{}}";
+
+	T_OK(ferry_index_budget_set(t->db, 3, &err), &err);
+	T_OK(ferry_tenant_add(t->db, "acme", &err), &err);
+	t_create(t->db, "a");
+	t_create(t->db, "acme.a");
+	t_create(t->db, "v0_0_9.acme.old"); /* 3 of 3 fits exactly */
+	assert_int_equal(count_indices(t->db), 3);
+
+	/* one more is refused with the numbers and what makes room */
+	err.msg[0] = 0;
+	T_CODE(ferry_index_create(t->db, "b", NULL, 0, &err), FERRY_ELIMIT,
+	       &err);
+	T_CONTAINS(err.msg, "index 'b' was not created: it needs 1 new index "
+		   "(1 in 0.1.0 (active)), which would make 4 indices, over the "
+		   "index budget of 3 (3 now); ");
+	T_CONTAINS(err.msg, "candidates: 0.0.9 (1 indices); deleting 0.0.9 "
+		   "makes room) or raise the budget (`ferry indices budget 4`)");
+	/* nothing written: no index, no alias */
+	assert_int_equal(count_indices(t->db), 3);
+	expect_unresolved(t->db, "b");
+	expect_unresolved(t->db, "v0_1_0.default.b");
+	/* the same for an alias name with a body and a physical name */
+	T_CODE(ferry_index_create(t->db, "acme.b", body, strlen(body), &err),
+	       FERRY_ELIMIT, &err);
+	T_CONTAINS(err.msg, "index 'acme.b' was not created");
+	T_CODE(ferry_index_create(t->db, "v0_0_9.acme.b", NULL, 0, &err),
+	       FERRY_ELIMIT, &err);
+	T_CONTAINS(err.msg, "(1 in 0.0.9), which would make 4 indices");
+	assert_int_equal(count_indices(t->db), 3);
+	expect_unresolved(t->db, "acme.b");
+	expect_unresolved(t->db, "v0_0_9.acme.b");
+	/* an existing name is still "exists", a bad one still a name error */
+	T_CODE(ferry_index_create(t->db, "a", NULL, 0, &err), FERRY_EEXISTS,
+	       &err);
+	T_CODE(ferry_index_create(t->db, "Bad", NULL, 0, &err), FERRY_ENAME,
+	       &err);
+
+	/* deleting the old version's index makes room for one */
+	T_OK(ferry_index_delete(t->db, "v0_0_9.acme.old", 0, &err), &err);
+	T_OK(ferry_index_create(t->db, "acme.b", body, strlen(body), &err),
+	     &err);
+	expect_resolves(t->db, "acme.b", "v0_1_0.acme.b");
+	T_CODE(ferry_index_create(t->db, "b", NULL, 0, &err), FERRY_ELIMIT,
+	       &err);
+	T_CONTAINS(err.msg, "there is no old version to delete: raise the "
+		   "budget (`ferry indices budget 4`)");
+	/* and so does raising the budget */
+	T_OK(ferry_index_budget_set(t->db, 4, &err), &err);
+	t_create(t->db, "b");
+	assert_int_equal(count_indices(t->db), 4);
+	/* a budget below what exists deletes nothing and refuses more */
+	T_OK(ferry_index_budget_set(t->db, 2, &err), &err);
+	assert_int_equal(count_indices(t->db), 4);
+	T_CODE(ferry_index_create(t->db, "c", NULL, 0, &err), FERRY_ELIMIT,
+	       &err);
+	T_CONTAINS(err.msg, "which would make 5 indices, over the index budget "
+		   "of 2 (4 now)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +832,7 @@ int main(void)
 		T(test_alias_resolve),
 		T(test_tenants),
 		T(test_index_create_names),
+		T(test_index_create_over_budget),
 		T(test_index_delete),
 		T(test_index_delete_old_via_alias),
 		T(test_versions_after_init),

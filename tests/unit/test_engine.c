@@ -24,6 +24,9 @@
 
 #include "testutil.h"
 
+#include "core/catalog.h"
+#include "core/db.h"
+
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static int setup(void **state)
@@ -771,6 +774,16 @@ static void test_bulk_mixed(void **state)
 		{FERRY_OP_DELETE, "b1", "cc", NULL, FERRY_ENOTFOUND, 0},
 		/* an op on "a" sorts before the others but was added last */
 		{FERRY_OP_DELETE, "b1", "a", NULL, FERRY_ENOTFOUND, 0},
+		/* one id of b2 through its alias and its physical name: the
+		 * ops keep their add order whatever the names sort like */
+		{FERRY_OP_INDEX, "v0_1_0.default.b2", "m", "{\"m\":1}", 0, 1},
+		{FERRY_OP_INDEX, "b2", "m", "{\"m\":2}", 0, 0},
+		{FERRY_OP_DELETE, "v0_1_0.default.b2", "m", NULL, 0, 0},
+		{FERRY_OP_CREATE, "b2", "m", "{\"m\":3}", 0, 1},
+		/* ids sharing their first 8 bytes, added in reverse order */
+		{FERRY_OP_CREATE, "b2", "longprefix-2", "{\"l\":2}", 0, 1},
+		{FERRY_OP_CREATE, "b2", "longprefix-1", "{\"l\":1}", 0, 1},
+		{FERRY_OP_CREATE, "b2", "longprefix-1", "{\"l\":9}", FERRY_EEXISTS, 0},
 	};
 	for (size_t i = 0; i < N_ELEMS(ops); i++)
 		assert_int_equal(ferry_bulk_add(b, ops[i].op, ops[i].index,
@@ -842,8 +855,14 @@ static void test_bulk_mixed(void **state)
 	v = t_get(t->db, "b2", "c2", NULL);
 	assert_string_equal(v, "{\"c\":2}");
 	ferry_free(v);
+	v = t_get(t->db, "b2", "m", NULL);
+	assert_string_equal(v, "{\"m\":3}");
+	ferry_free(v);
+	v = t_get(t->db, "b2", "longprefix-1", NULL);
+	assert_string_equal(v, "{\"l\":1}");
+	ferry_free(v);
 	assert_int_equal(t_info(t->db, "b1").docs, 4); /* n1 x1 s gen */
-	assert_int_equal(t_info(t->db, "b2").docs, 2);
+	assert_int_equal(t_info(t->db, "b2").docs, 5); /* c1 c2 m longprefix-* */
 
 	/* Reuse after clear: results are those of the new ops. */
 	ferry_bulk_clear(b);
@@ -1001,6 +1020,76 @@ static void scan_all(ferry_db *db, const char *index, const char *after,
 	T_CODE(rc, FERRY_EOF, &err);
 }
 
+/* The store's scan with a limit, collecting ids (a visit per entry). */
+typedef struct wscan {
+	char **ids;
+	size_t n, bad;
+	uint64_t max_seq;
+} wscan;
+
+static int wscan_visit(void *ctx, const fstore_entry *e)
+{
+	wscan *w = ctx;
+	char body[128];
+	int bl = snprintf(body, sizeof body, "{\"id\":\"%.*s\"}",
+			  (int)e->idlen, e->id);
+	if (e->body_len != (size_t)bl || memcmp(e->body, body, e->body_len) ||
+	    e->deleted || e->seq == 0 || e->seq > w->max_seq)
+		w->bad++;
+	w->ids[w->n] = strndup(e->id, e->idlen);
+	w->n++;
+	return 0;
+}
+
+/* The LMDB scan fetches bodies a window of 4096 at a time in seq order
+ * and hands them out in id order: through several windows, with limits
+ * that end inside one, after a resume point and past deleted ids. */
+static void store_scan_windows(ferry_db *db, char **ids, size_t n_ids,
+			       size_t deleted)
+{
+	ferry_err err = {0, ""};
+	fstore_txn *t;
+	fcat_index ix;
+	int via;
+	T_OK(fdb_begin(db, 0, &t, &err), &err);
+	T_OK(fcat_resolve(t, "sc", &ix, &via, &err), &err);
+	size_t limits[] = {(size_t)-1, 4096, 4097, 5000, 1};
+	for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
+		for (int from = -1; from < 2; from++) {
+			/* from -1: the start; 0: after ids[0]; 1: after the
+			 * deleted id */
+			const char *after = from < 0 ? NULL :
+					    ids[from ? deleted : 0];
+			size_t first = from < 0 ? 0 : from ? deleted + 1 : 1;
+			wscan w = {calloc(n_ids, sizeof(char *)), 0, 0, n_ids};
+			assert_non_null(w.ids);
+			assert_int_equal(db->ops->doc_scan(t, ix.ix, after,
+				after ? strlen(after) : 0, limits[li],
+				wscan_visit, &w), 0);
+			size_t want = 0;
+			for (size_t i = first; i < n_ids; i++)
+				want += i != deleted;
+			if (want > limits[li])
+				want = limits[li];
+			assert_int_equal(w.n, want);
+			assert_int_equal(w.bad, 0);
+			for (size_t j = 0, i = first; j < w.n; j++, i++) {
+				if (i == deleted)
+					i++;
+				if (strcmp(w.ids[j], ids[i]))
+					fail_msg("limit %zu, from %d, position "
+						 "%zu: '%s', want '%s'",
+						 limits[li], from, j, w.ids[j],
+						 ids[i]);
+			}
+			for (size_t j = 0; j < w.n; j++)
+				free(w.ids[j]);
+			free(w.ids);
+		}
+	}
+	fdb_abort(t);
+}
+
 static void test_scan_order_resume(void **state)
 {
 	tdb *t = *state;
@@ -1128,6 +1217,7 @@ static void test_scan_order_resume(void **state)
 	assert_int_equal(ferry_scan_next(s, &d, &err), FERRY_EOF);
 	ferry_scan_free(s);
 	ferry_scan_free(NULL);
+	store_scan_windows(t->db, ids, N, 3000);
 	for (int i = 0; i < N; i++)
 		free(ids[i]);
 	free(ids);
@@ -1443,6 +1533,8 @@ static void test_many_indices(void **state)
 	ferry_err err = {0, ""};
 	enum { N = 5000 };
 	char name[64], body[64];
+	/* more than the default budget of 1000 indices */
+	T_OK(ferry_index_budget_set(t->db, N, &err), &err);
 	double t0 = t_now_ms();
 	for (int i = 0; i < N; i++) {
 		snprintf(name, sizeof name, "i%04d", i);

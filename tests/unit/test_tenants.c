@@ -22,6 +22,7 @@
 
 #include "testutil.h"
 
+#include "core/catalog.h"
 #include "core/db.h"
 #include "migrate/upgrade.h"
 
@@ -610,6 +611,67 @@ static void test_remove(void **state)
 	resolve_is(db, "profile", "v1_0_0.default.profile");
 }
 
+/* ---- verification finds a target that differs from its source ---- */
+
+/* Just before the cutover, overwrites the target's first profile (the
+ * lowest sequence number, which verification always samples) behind the
+ * upgrade's back, through the store: a copy that went wrong. */
+static int spoil_target(void *ctx, const ferry_upgrade_progress *p)
+{
+	watch *w = ctx;
+	ferry_db *db = w->f->t.db;
+	fstore_txn *t;
+	fcat_index ix;
+	uint64_t seq;
+	int via, created;
+	const char *body = "{\"id\":\"p00000\",\"spoiled\":true}";
+	if (strcmp(p->step, "cutover") || w->added)
+		return 0;
+	w->added = 1;
+	w->add_rc = fdb_begin(db, 1, &t, &w->add_err);
+	if (w->add_rc)
+		return 0;
+	w->add_rc = fcat_resolve(t, "v1_1_0.default.profile", &ix, &via,
+				 &w->add_err);
+	if (!w->add_rc)
+		w->add_rc = db->ops->doc_write(t, ix.ix, FERRY_OP_INDEX, "p00000",
+					       6, body, strlen(body), &seq,
+					       &created, &w->add_err);
+	if (w->add_rc)
+		fdb_abort(t);
+	else
+		w->add_rc = fdb_commit(t, &w->add_err);
+	return 0;
+}
+
+static void test_verify_finds_difference(void **state)
+{
+	fx *f = *state;
+	ferry_db *db = f->t.db;
+	ferry_err err = {0, ""};
+	watch w;
+	load_tenant(db, "default", 1);
+	memset(&w, 0, sizeof w);
+	w.f = f;
+	ferry_upgrade_opts o = opts(f, "1.1.0");
+	o.progress = spoil_target;
+	o.ctx = &w;
+	T_CODE(ferry_upgrade_run(db, &o, &err), FERRY_ECORRUPT, &err);
+	assert_true(w.added);
+	T_OK(w.add_rc, &w.add_err);
+	T_CONTAINS(err.msg, "verify: document 'p00000' of v1_0_0.default.profile "
+		   "differs from its transformed source in v1_1_0.default.profile");
+	T_CONTAINS(err.msg, "`ferry rollback` returns to 1.0.0");
+	char *st = status_json(db);
+	T_CONTAINS(st, "\"state\":\"failed\"");
+	ferry_free(st);
+	/* the switch happened; a rollback brings the old set back */
+	resolve_is(db, "profile", "v1_1_0.default.profile");
+	uint64_t dropped;
+	T_OK(ferry_rollback(db, 1, &dropped, &err), &err);
+	resolve_is(db, "profile", "v1_0_0.default.profile");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +690,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_over_budget, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_verify_finds_difference,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

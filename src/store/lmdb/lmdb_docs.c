@@ -341,6 +341,57 @@ int flmdb_doc_get(fstore_txn *base, uint32_t ix, const char *id, size_t idlen,
 	return body_at(t, NULL, ix, seq, out);
 }
 
+/* Scans read bodies a window at a time: the window's ids in id order
+ * from the id tree, then their bodies in sequence order, then hand them
+ * out in id order. When ids were written in random order their bodies lie
+ * at random in docs; fetched in seq order, neighbouring lookups share the
+ * upper pages of the tree and walk its leaves forward, which the caches
+ * and the prefetcher reward (on 5 M documents, 1.7 GB of bodies). */
+#define SCAN_WINDOW 4096
+
+typedef struct seq_slot {
+	uint64_t seq;
+	size_t i;
+} seq_slot;
+
+static int cmp_seq_slot(const void *a, const void *b)
+{
+	const seq_slot *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Fills win[0..*w) with the next live ids of ix after the cursor's
+ * position (the cursor stays on the first id not taken); *done at the
+ * end of the index. */
+static int scan_window_ids(MDB_cursor *ic, uint32_t ix, const MDB_val *skip,
+			   seq_slot *ord, size_t cap, size_t *w, int *done)
+{
+	MDB_val k, v;
+	int rc = mdb_cursor_get(ic, &k, &v, MDB_GET_CURRENT);
+	*w = 0;
+	for (; rc == 0 && *w < cap; rc = mdb_cursor_get(ic, &k, &v, MDB_NEXT)) {
+		const unsigned char *kp = k.mv_data;
+		if (k.mv_size < 4 || flmdb_rd32(kp) != ix) {
+			*done = 1;
+			return 0;
+		}
+		if (skip && k.mv_size == skip->mv_size &&
+		    !memcmp(kp, skip->mv_data, skip->mv_size))
+			continue; /* resume strictly after `after` */
+		uint64_t s = flmdb_rd64(v.mv_data);
+		if (s & FLMDB_DELETED)
+			continue;
+		ord[*w].seq = s;
+		ord[*w].i = *w;
+		(*w)++;
+	}
+	if (rc == MDB_NOTFOUND) {
+		*done = 1;
+		rc = 0;
+	}
+	return rc;
+}
+
 int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 		   size_t after_len, size_t limit, fstore_visit fn, void *ctx)
 {
@@ -349,39 +400,38 @@ int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 	unsigned char kb[KEYBUF];
 	size_t alen = after && after_len <= FERRY_ID_MAX ? after_len : 0;
 	MDB_val k = id_key(kb, ix, after, alen), v, start = k;
-	int rc = mdb_cursor_open(t->txn, t->s->ids, &ic);
+	size_t wcap = limit < SCAN_WINDOW ? limit : SCAN_WINDOW, n = 0, w;
+	seq_slot *ord = malloc((wcap ? wcap : 1) * sizeof *ord);
+	fstore_entry *win = malloc((wcap ? wcap : 1) * sizeof *win);
+	int done = 0;
+	int rc = ord && win ? mdb_cursor_open(t->txn, t->s->ids, &ic) : ENOMEM;
 	if (!rc)
 		rc = mdb_cursor_open(t->txn, t->s->docs, &dc);
-	if (rc)
-		goto out;
-	size_t n = 0;
-	rc = mdb_cursor_get(ic, &k, &v, MDB_SET_RANGE);
-	for (; rc == 0 && n < limit; rc = mdb_cursor_get(ic, &k, &v, MDB_NEXT)) {
-		const unsigned char *kp = k.mv_data;
-		if (k.mv_size < 4 || flmdb_rd32(kp) != ix)
-			break;
-		if (alen && k.mv_size == start.mv_size &&
-		    !memcmp(kp, start.mv_data, start.mv_size))
-			continue; /* resume strictly after `after` */
-		uint64_t s = flmdb_rd64(v.mv_data);
-		if (s & FLMDB_DELETED)
-			continue;
-		fstore_entry e;
-		if ((rc = body_at(t, dc, ix, s, &e)))
-			goto out;
-		n++;
-		if ((rc = fn(ctx, &e)))
-			goto out;
-	}
+	if (!rc)
+		rc = mdb_cursor_get(ic, &k, &v, MDB_SET_RANGE);
 	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
+		rc = 0, done = 1;
+	while (!rc && !done && n < limit) {
+		size_t cap = limit - n < wcap ? limit - n : wcap;
+		if ((rc = scan_window_ids(ic, ix, alen ? &start : NULL, ord, cap,
+					  &w, &done)))
+			break;
+		qsort(ord, w, sizeof *ord, cmp_seq_slot);
+		for (size_t j = 0; j < w && !rc; j++)
+			rc = body_at(t, dc, ix, ord[j].seq, &win[ord[j].i]);
+		for (size_t j = 0; j < w && !rc; j++, n++)
+			rc = fn(ctx, &win[j]);
+	}
 	if (dc)
 		mdb_cursor_close(dc);
 	if (ic)
 		mdb_cursor_close(ic);
+	free(ord);
+	free(win);
 	if (rc == 1)
 		return 0;
+	if (rc == ENOMEM)
+		return FERRY_ENOMEM;
 	return rc > 0 && rc < FERRY_ECODE_END ? rc : rc ? FERRY_EIO : 0;
 }
 
