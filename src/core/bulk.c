@@ -336,27 +336,22 @@ static uint64_t id_prefix(const ferry_bulk *b, const bulk_op *o)
 static int order_ops(ferry_bulk *b)
 {
 	uint32_t *ord = realloc(b->order, (b->n ? b->n : 1) * sizeof *ord);
-	ord_key *keys = NULL;
+	ord_key *keys = malloc((b->n ? b->n : 1) * sizeof *keys);
 	size_t i, sorted = 1;
-	if (!ord)
+	if (ord)
+		b->order = ord;
+	if (!ord || !keys) {
+		free(keys);
 		return FERRY_ENOMEM;
-	b->order = ord;
-	for (i = 0; i < b->n; i++)
-		ord[i] = (uint32_t)i;
-	for (i = 1; i < b->n && sorted; i++) {
-		ord_key x = { id_prefix(b, &b->ops[i - 1]), (uint32_t)i - 1 };
-		ord_key y = { id_prefix(b, &b->ops[i]), (uint32_t)i };
-		sorted = cmp_key(&x, &y, b) < 0;
 	}
-	if (sorted)
-		return 0;
-	if (!(keys = malloc(b->n * sizeof *keys)))
-		return FERRY_ENOMEM;
 	for (i = 0; i < b->n; i++) {
 		keys[i].pfx = id_prefix(b, &b->ops[i]);
 		keys[i].i = (uint32_t)i;
+		if (i && sorted)
+			sorted = cmp_key(&keys[i - 1], &keys[i], b) < 0;
 	}
-	qsort_r(keys, b->n, sizeof *keys, cmp_key, b);
+	if (!sorted)
+		qsort_r(keys, b->n, sizeof *keys, cmp_key, b);
 	for (i = 0; i < b->n; i++)
 		ord[i] = keys[i].i;
 	free(keys);

@@ -60,6 +60,14 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* The byte the escape at s (s[0] is '%') stands for, or -1 if it is not
+ * two hex digits or is %00: the one rule for paths and query strings. */
+static int pct_byte(const char *s)
+{
+	int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
+	return h < 0 || l < 0 || (h == 0 && l == 0) ? -1 : h * 16 + l;
+}
+
 /* Decodes %XX (and '+' when `plus`) in place. -1 on a bad escape or NUL. */
 static int pct_decode(char *s, int plus)
 {
@@ -67,11 +75,11 @@ static int pct_decode(char *s, int plus)
 
 	for (; *s; s++) {
 		if (*s == '%') {
-			int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
+			int b = pct_byte(s);
 
-			if (h < 0 || l < 0 || (h == 0 && l == 0))
+			if (b < 0)
 				return -1;
-			*w++ = (char)(h * 16 + l);
+			*w++ = (char)b;
 			s += 2;
 		} else {
 			*w++ = plus && *s == '+' ? ' ' : *s;
@@ -81,16 +89,14 @@ static int pct_decode(char *s, int plus)
 	return 0;
 }
 
-/* Offset of the first bad %-escape in s (a '%' without two hex digits
- * after it, or %00), or SIZE_MAX: what pct_decode() refuses. */
+/* Offset of the first escape in s that pct_decode() refuses, or
+ * SIZE_MAX. */
 static size_t pct_bad(const char *s)
 {
 	for (size_t i = 0; s[i]; i++) {
 		if (s[i] != '%')
 			continue;
-		int h = hexval(s[i + 1]), l = h < 0 ? -1 : hexval(s[i + 2]);
-
-		if (h < 0 || l < 0 || (h == 0 && l == 0))
+		if (pct_byte(s + i) < 0)
 			return i;
 		i += 2;
 	}
