@@ -176,6 +176,21 @@ run "$FERRY" import bad1 "$TMP/bad.ndjson" --batch 5000 --quiet
 same "bad line in the first batch: exit 1" "$rc" 1
 same "bad line in the first batch: nothing written" "$(count default.bad1)" 0
 
+# Without --batch a batch is cut at 64 MiB of input as well as at 200 000
+# documents: 70 lines of 1 MiB each (newline not counted), the 70th invalid. The first 64
+# fill one batch (written), the failing one holds 65..70 (not written).
+pad=$(head -c 1048553 /dev/zero | tr '\0' x)
+for i in $(seq -w 1 70); do
+  printf '{"id":"big%s","pad":"%s"%s}\n' "$i" "$pad" "$([ "$i" = 70 ] && echo ,)"
+done >"$TMP/big.ndjson"
+same "big input: 70 lines of about 1 MiB" "$(wc -l <"$TMP/big.ndjson")" 70
+run "$FERRY" import big "$TMP/big.ndjson" --quiet
+same "64 MiB batch: exit 1 at the bad line" "$rc" 1
+has "64 MiB batch: message says line 70" "$err" "line 70:"
+has "64 MiB batch: the first 64 documents were written" "$err" "64 documents"
+same "64 MiB batch: index holds the first batch" "$(count default.big)" 64
+rm -f "$TMP/big.ndjson"
+
 run "$FERRY" import skip "$TMP/bad.ndjson" --batch 1000 --skip-bad --json --quiet
 same "--skip-bad: exit 0" "$rc" 0
 jqis "--skip-bad: written" "$out" .written $((N - 1))
