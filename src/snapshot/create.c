@@ -841,8 +841,8 @@ static void finish_stats(fsnap_manifest *m)
 	s->took_ms = m->finished_ms - m->started_ms;
 }
 
-/* Under the repository lock: every chunk is there, the name is free;
- * then the manifest appears in one rename. */
+/* Under the repository lock: every chunk is there and its name durable,
+ * the name is free; then the manifest appears in one rename. */
 static int commit(cctx *c, const fbuf *text)
 {
 	char dir[PATH_MAX + 16], file[FSNAP_NAME_MAX + 8], rel[96], hex[65];
@@ -865,10 +865,15 @@ static int commit(cctx *c, const fbuf *text)
 						"again", rel, c->m->name);
 				}
 		}
+	/* Chunk names (ours, and another create's that we reuse) become
+	 * durable before the manifest that needs them. */
+	if (!rc)
+		rc = fsnap_fsync_chunkdirs(c->r, c->err);
 	snprintf(dir, sizeof dir, "%s/snapshots", c->r->path);
 	snprintf(file, sizeof file, "%s.json", c->m->name);
 	if (!rc)
-		rc = fsnap_write_atomic(dir, file, text->p, text->len, 1, c->err);
+		rc = fsnap_write_atomic(dir, file, text->p, text->len,
+					FSNAP_W_NOREPLACE, c->err);
 	if (rc == FERRY_EEXISTS)
 		ferry_err_set(c->err, rc, "snapshot '%s' was created meanwhile by "
 			      "another process; pick another name", c->m->name);

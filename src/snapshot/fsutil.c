@@ -58,7 +58,7 @@ static int io_code(int e)
 }
 
 int fsnap_write_atomic(const char *dir, const char *name, const void *data,
-		       size_t len, int noreplace, ferry_err *err)
+		       size_t len, unsigned flags, ferry_err *err)
 {
 	static _Atomic unsigned counter;
 	char tmp[FSNAP_PATH], dst[PATH_MAX];
@@ -83,7 +83,7 @@ int fsnap_write_atomic(const char *dir, const char *name, const void *data,
 		return ferry_err_set(err, io_code(e), "cannot write '%s': %s", dst,
 				     strerror(e));
 	}
-	if (noreplace) {
+	if (flags & FSNAP_W_NOREPLACE) {
 		if (link(tmp, dst)) {
 			e = errno;
 			unlink(tmp);
@@ -100,7 +100,7 @@ int fsnap_write_atomic(const char *dir, const char *name, const void *data,
 		return ferry_err_set(err, io_code(e), "cannot rename into '%s': %s",
 				     dst, strerror(e));
 	}
-	if ((e = fsnap_fsync_dir(dir)))
+	if (!(flags & FSNAP_W_NODIRSYNC) && (e = fsnap_fsync_dir(dir)))
 		return ferry_err_set(err, io_code(e), "cannot fsync '%s': %s", dir,
 				     strerror(e));
 	return 0;
@@ -214,4 +214,17 @@ void fsnap_host(char out[128])
 	if (gethostname(out, 127) || !out[0])
 		snprintf(out, 128, "localhost");
 	out[127] = 0;
+}
+
+int fsnap_fsync_chunkdirs(const fsnap_repo *r, ferry_err *err)
+{
+	char dir[FSNAP_PATH];
+	for (int i = 0; i < 256; i++) {
+		snprintf(dir, sizeof dir, "%s/chunks/%02x", r->path, i);
+		int e = fsnap_fsync_dir(dir);
+		if (e && e != ENOENT)
+			return ferry_err_set(err, io_code(e), "cannot fsync '%s': "
+					     "%s", dir, strerror(e));
+	}
+	return 0;
 }

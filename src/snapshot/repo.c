@@ -310,7 +310,8 @@ int ferry_snaprepo_add(ferry_db *db, const char *name, const char *path,
 			 FSNAP_ZSTD_DEFAULT, (long long)fsnap_now_ms());
 		if ((rc = layout(r.path, err)) ||
 		    (rc = fsnap_write_atomic(r.path, "config.json", body,
-					     strlen(body), 1, err)))
+					     strlen(body), FSNAP_W_NOREPLACE,
+					     err)))
 			return rc;
 	}
 	fbuf b = FBUF_INIT;

@@ -41,7 +41,7 @@
 #define FSNAP_FORMAT 2                  /* written; 1 is read and kept */
 #define FSNAP_PATH (PATH_MAX + 512)      /* any path inside a repository */
 #define FSNAP_NAME_MAX FERRY_SNAPSHOT_NAME_MAX
-#define FSNAP_CHUNK_DEFAULT (1u << 20)   /* target (average) chunk size */
+#define FSNAP_CHUNK_DEFAULT (4u << 20)   /* target (average) chunk size */
 #define FSNAP_CHUNK_LOW (4u << 10)       /* smallest target accepted */
 #define FSNAP_CHUNK_HIGH (64u << 20)     /* largest target accepted */
 #define FSNAP_ZSTD_DEFAULT 1
@@ -63,10 +63,14 @@
 /* fsutil.c                                                            */
 
 /* Writes `len` bytes as dir/name crash-safely: a temp file in dir,
- * fsync, rename (or link when `noreplace`: FERRY_EEXISTS if dir/name
- * exists), fsync dir. Nothing is left behind on error. */
+ * fsync, rename (or link with FSNAP_W_NOREPLACE: FERRY_EEXISTS if
+ * dir/name exists), fsync dir (not with FSNAP_W_NODIRSYNC: the caller
+ * fsyncs dir before anything durable refers to the name). Nothing is
+ * left behind on error. */
+#define FSNAP_W_NOREPLACE 1u
+#define FSNAP_W_NODIRSYNC 2u
 int fsnap_write_atomic(const char *dir, const char *name, const void *data,
-		       size_t len, int noreplace, ferry_err *err);
+		       size_t len, unsigned flags, ferry_err *err);
 /* fsyncs a directory; 0 or an errno. */
 int fsnap_fsync_dir(const char *dir);
 /* Reads a whole file of at most `max` bytes into `out` (cleared first).
@@ -113,6 +117,8 @@ void fsnap_repo_close(fsnap_repo *r); /* drops locks still held */
 
 void fsnap_path_chunk(const fsnap_repo *r, const unsigned char sha[32],
 		      char *out, size_t n);
+/* fsyncs every chunks/xx directory (a missing one is skipped). */
+int fsnap_fsync_chunkdirs(const fsnap_repo *r, ferry_err *err);
 void fsnap_path_chunkdir(const fsnap_repo *r, const unsigned char sha[32],
 			 char *out, size_t n);
 /* "snapshots/<name>.json" relative, for messages and files. */
