@@ -208,6 +208,11 @@ void fsnap_chunker_init(fsnap_chunker *c, size_t avg, unsigned format)
 	pthread_once(&gear_once, gear_init);
 	memset(c, 0, sizeof *c);
 	c->compact = format >= 2;
+	fsnap_chunker_size(c, avg);
+}
+
+void fsnap_chunker_size(fsnap_chunker *c, size_t avg)
+{
 	c->min = avg / 2;
 	c->max = avg * 4;
 	unsigned bits = 0;

@@ -42,6 +42,7 @@
 #define FSNAP_PATH (PATH_MAX + 512)      /* any path inside a repository */
 #define FSNAP_NAME_MAX FERRY_SNAPSHOT_NAME_MAX
 #define FSNAP_CHUNK_DEFAULT (4u << 20)   /* target (average) chunk size */
+#define FSNAP_CHUNK_DELTA (1u << 20)     /* at most this in deltas */
 #define FSNAP_CHUNK_LOW (4u << 10)       /* smallest target accepted */
 #define FSNAP_CHUNK_HIGH (64u << 20)     /* largest target accepted */
 #define FSNAP_ZSTD_DEFAULT 1
@@ -210,6 +211,8 @@ typedef struct fsnap_chunker {
 /* format: the repository's; from 2 on documents take the compact
  * record types. */
 void fsnap_chunker_init(fsnap_chunker *c, size_t avg, unsigned format);
+/* Sets the target size for the chunks that follow (between chunks). */
+void fsnap_chunker_size(fsnap_chunker *c, size_t avg);
 void fsnap_chunker_release(fsnap_chunker *c);
 /* 1 if the record would not fit: emit the chunk before adding it. */
 int fsnap_chunker_full(const fsnap_chunker *c, size_t idlen, size_t blen);

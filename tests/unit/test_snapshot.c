@@ -366,6 +366,55 @@ static void test_dedupe_small_changes(void **state)
 	ferry_free(m);
 }
 
+/* A repository with the default chunk size (4 MiB) cuts its bases at
+ * that size, so that bases dedupe, but a delta, which is never shared,
+ * at FSNAP_CHUNK_DELTA, so that its chunks compress on all cores. */
+static void test_chunk_sizes(void **state)
+{
+	fix *f = *state;
+	ferry_err err = {0, ""};
+	char dir[700];
+	fsnap_repo r;
+	fsnap_manifest *m;
+	snprintf(dir, sizeof dir, "%s/big", f->t.dir);
+	mkdir(dir, 0755);
+	T_OK(ferry_snaprepo_add(f->t.db, "big", dir, 0, &err), &err);
+	t_create(f->t.db, "p");
+	put_range(f->t.db, "p", 0, 60000, 0, 0);   /* ~12 MB */
+	new_bytes(f->t.db, "big", "full");
+	put_range(f->t.db, "p", 0, 15000, 1, 1);   /* ~3 MB changed */
+	assert_true(new_bytes(f->t.db, "big", "incr") > 0);
+	T_OK(fsnap_repo_open(NULL, dir, &r, &err), &err);
+	assert_int_equal(r.chunk_size, FSNAP_CHUNK_DEFAULT);
+	T_OK(fsnap_manifest_load(&r, "incr", &m, &err), &err);
+	assert_int_equal(m->nix, 1);
+	const fsnap_index *x = &m->ix[0];
+	assert_int_equal(x->nparts, 2);
+	const fsnap_part *base = &x->parts[0], *delta = &x->parts[1];
+	assert_int_equal(base->kind, FSNAP_BASE);
+	assert_int_equal(delta->kind, FSNAP_DELTA);
+	/* every base chunk but the last is at least the minimum, avg / 2 */
+	assert_true(base->nchunks >= 2);
+	for (size_t k = 0; k + 1 < base->nchunks; k++)
+		assert_true(base->chunks[k].size >= FSNAP_CHUNK_DEFAULT / 2);
+	/* the delta's ~3 MB are cut at 1 MiB: chunks that end before the
+	 * base rule's minimum (2 MiB), none over 4 x 1 MiB */
+	print_message("# base %zu chunks, delta %zu chunks of %llu bytes\n",
+		      base->nchunks, delta->nchunks,
+		      (unsigned long long)delta->bytes);
+	assert_true(delta->nchunks >= 2);
+	size_t small = 0;
+	for (size_t k = 0; k < delta->nchunks; k++) {
+		assert_true(delta->chunks[k].size <= 4 * FSNAP_CHUNK_DELTA);
+		if (k + 1 < delta->nchunks &&
+		    delta->chunks[k].size < FSNAP_CHUNK_DEFAULT / 2)
+			small++;
+	}
+	assert_true(small >= 1);
+	fsnap_manifest_free(m);
+	fsnap_repo_close(&r);
+}
+
 /* ---- garbage collection ---- */
 
 static int add_chunk(void *ctx, const unsigned char sha[32]);
@@ -1284,6 +1333,7 @@ int main(void)
 		T(test_roundtrip_all),
 		T(test_restore_rename),
 		T(test_dedupe_small_changes),
+		T(test_chunk_sizes),
 		T(test_gc),
 		T(test_gc_beside_create),
 		T(test_create_delete_race),
