@@ -859,6 +859,7 @@ static void finish_stats(fsnap_manifest *m)
 static int commit(cctx *c, const fbuf *text)
 {
 	char dir[PATH_MAX + 16], file[FSNAP_NAME_MAX + 8], rel[96], hex[65];
+	uint64_t dirs[4] = {0};
 	int rc = fsnap_lock_take(c->r, "create", c->m->name, fsnap_lock_wait_ms(),
 				 c->err);
 	if (rc)
@@ -867,7 +868,9 @@ static int commit(cctx *c, const fbuf *text)
 	for (size_t i = 0; !rc && i < c->m->nix; i++)
 		for (size_t k = 0; !rc && k < c->m->ix[i].nparts; k++) {
 			const fsnap_part *p = &c->m->ix[i].parts[k];
-			for (size_t n = 0; !rc && n < p->nchunks; n++)
+			for (size_t n = 0; !rc && n < p->nchunks; n++) {
+				unsigned d = p->chunks[n].sha[0];
+				dirs[d >> 6] |= (uint64_t)1 << (d & 63);
 				if (fsnap_chunk_touch(c->r, p->chunks[n].sha)) {
 					fsnap_hex(p->chunks[n].sha, 32, hex);
 					snprintf(rel, sizeof rel, "chunks/%.2s/%s", hex,
@@ -877,11 +880,12 @@ static int commit(cctx *c, const fbuf *text)
 						"taken (removed by hand?); run the create "
 						"again", rel, c->m->name);
 				}
+			}
 		}
-	/* Chunk names (ours, and another create's that we reuse) become
-	 * durable before the manifest that needs them. */
+	/* The names of the chunks it uses (ours, and another create's that
+	 * we reuse) become durable before the manifest that needs them. */
 	if (!rc)
-		rc = fsnap_fsync_chunkdirs(c->r, c->err);
+		rc = fsnap_fsync_chunkdirs(c->r, dirs, c->err);
 	snprintf(dir, sizeof dir, "%s/snapshots", c->r->path);
 	snprintf(file, sizeof file, "%s.json", c->m->name);
 	if (!rc)

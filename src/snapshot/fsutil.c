@@ -216,10 +216,13 @@ void fsnap_host(char out[128])
 	out[127] = 0;
 }
 
-int fsnap_fsync_chunkdirs(const fsnap_repo *r, ferry_err *err)
+int fsnap_fsync_chunkdirs(const fsnap_repo *r, const uint64_t dirs[4],
+			  ferry_err *err)
 {
 	char dir[FSNAP_PATH];
 	for (int i = 0; i < 256; i++) {
+		if (!(dirs[i >> 6] >> (i & 63) & 1))
+			continue;
 		snprintf(dir, sizeof dir, "%s/chunks/%02x", r->path, i);
 		int e = fsnap_fsync_dir(dir);
 		if (e && e != ENOENT)

@@ -118,8 +118,10 @@ void fsnap_repo_close(fsnap_repo *r); /* drops locks still held */
 
 void fsnap_path_chunk(const fsnap_repo *r, const unsigned char sha[32],
 		      char *out, size_t n);
-/* fsyncs every chunks/xx directory (a missing one is skipped). */
-int fsnap_fsync_chunkdirs(const fsnap_repo *r, ferry_err *err);
+/* fsyncs the chunks/xx directories whose bit xx is set in `dirs`
+ * (a missing one is skipped). */
+int fsnap_fsync_chunkdirs(const fsnap_repo *r, const uint64_t dirs[4],
+			  ferry_err *err);
 void fsnap_path_chunkdir(const fsnap_repo *r, const unsigned char sha[32],
 			 char *out, size_t n);
 /* "snapshots/<name>.json" relative, for messages and files. */
