@@ -354,10 +354,34 @@ typedef struct seq_slot {
 	size_t i;
 } seq_slot;
 
-static int cmp_seq_slot(const void *a, const void *b)
+/* Sorts a window by seq: an LSD radix sort on the bytes in which the
+ * window's seqs differ (seq - min; 3 passes for 16 M writes), stable, via
+ * tmp (n entries). qsort with a comparator was ~4 % of a snapshot's CPU. */
+static void sort_by_seq(seq_slot *a, seq_slot *tmp, size_t n)
 {
-	const seq_slot *x = a, *y = b;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		lo = a[i].seq < lo ? a[i].seq : lo;
+		hi = a[i].seq > hi ? a[i].seq : hi;
+	}
+	seq_slot *src = a, *dst = tmp;
+	for (unsigned sh = 0; n > 1 && sh < 64 && (hi - lo) >> sh; sh += 8) {
+		size_t cnt[256] = {0};
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i].seq - lo) >> sh & 255]++;
+		for (size_t d = 0, sum = 0; d < 256; d++) {
+			size_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i].seq - lo) >> sh & 255]++] = src[i];
+		seq_slot *x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
 }
 
 /* Fills win[0..*w) with the next live ids of ix after the cursor's
@@ -401,7 +425,7 @@ int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 	size_t alen = after && after_len <= FERRY_ID_MAX ? after_len : 0;
 	MDB_val k = id_key(kb, ix, after, alen), v, start = k;
 	size_t wcap = limit < SCAN_WINDOW ? limit : SCAN_WINDOW, n = 0, w;
-	seq_slot *ord = malloc((wcap ? wcap : 1) * sizeof *ord);
+	seq_slot *ord = malloc((wcap ? wcap : 1) * 2 * sizeof *ord);
 	fstore_entry *win = malloc((wcap ? wcap : 1) * sizeof *win);
 	int done = 0;
 	int rc = ord && win ? mdb_cursor_open(t->txn, t->s->ids, &ic) : ENOMEM;
@@ -416,7 +440,7 @@ int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 		if ((rc = scan_window_ids(ic, ix, alen ? &start : NULL, ord, cap,
 					  &w, &done)))
 			break;
-		qsort(ord, w, sizeof *ord, cmp_seq_slot);
+		sort_by_seq(ord, ord + wcap, w);
 		for (size_t j = 0; j < w && !rc; j++)
 			rc = body_at(t, dc, ix, ord[j].seq, &win[ord[j].i]);
 		for (size_t j = 0; j < w && !rc; j++, n++)
