@@ -9,8 +9,8 @@
  * byte, and what was already written.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -392,7 +392,7 @@ int fsnap_chunk_store(const fsnap_repo *r, void *zc, fbuf *tmp,
 	/* The file's content is synced before its name appears; the names
 	 * are made durable together, by one fsync per chunks/xx directory
 	 * before the manifest that uses them is written (commit in
-	 * create.c): a dir fsync per chunk cost ~8 % of a 5 M snapshot. */
+	 * create.c): a dir fsync per chunk cost ~10 % of a 5 M snapshot. */
 	int rc = fsnap_write_atomic(dir, hex, tmp->p, clen,
 				    FSNAP_W_NODIRSYNC, err);
 	if (rc == FERRY_ENOTFOUND) { /* chunks/xx removed by hand? */
