@@ -358,7 +358,7 @@ static int diff_index(cctx *c, fsnap_index *x)
 /* Makes p the part that records go to. A base is cut at the repository's
  * chunk size, the rule that lets bases dedupe; a delta is never shared,
  * so its chunks are cut smaller, to be compressed on all cores (a delta
- * of 10 000 profiles is one 4 MiB chunk otherwise). */
+ * of 10 000 profiles is one or two 4 MiB chunks otherwise). */
 static void part_begin(cctx *c, fsnap_part *p)
 {
 	size_t avg = c->r->chunk_size;

@@ -216,7 +216,7 @@ void fsnap_host(char out[128])
 	out[127] = 0;
 }
 
-int fsnap_fsync_chunkdirs(const fsnap_repo *r, const uint64_t dirs[4],
+int fsnap_fsync_chunkdirs(const struct fsnap_repo *r, const uint64_t dirs[4],
 			  ferry_err *err)
 {
 	char dir[FSNAP_PATH];

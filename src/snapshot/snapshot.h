@@ -74,6 +74,11 @@ int fsnap_write_atomic(const char *dir, const char *name, const void *data,
 		       size_t len, unsigned flags, ferry_err *err);
 /* fsyncs a directory; 0 or an errno. */
 int fsnap_fsync_dir(const char *dir);
+/* fsyncs the chunks/xx directories of repository r whose bit xx is set
+ * in `dirs` (a missing one is skipped). */
+struct fsnap_repo;
+int fsnap_fsync_chunkdirs(const struct fsnap_repo *r, const uint64_t dirs[4],
+			  ferry_err *err);
 /* Reads a whole file of at most `max` bytes into `out` (cleared first).
  * FERRY_ENOTFOUND if it does not exist, FERRY_ELIMIT if larger, else
  * FERRY_EIO; the message names the path. */
@@ -118,10 +123,6 @@ void fsnap_repo_close(fsnap_repo *r); /* drops locks still held */
 
 void fsnap_path_chunk(const fsnap_repo *r, const unsigned char sha[32],
 		      char *out, size_t n);
-/* fsyncs the chunks/xx directories whose bit xx is set in `dirs`
- * (a missing one is skipped). */
-int fsnap_fsync_chunkdirs(const fsnap_repo *r, const uint64_t dirs[4],
-			  ferry_err *err);
 void fsnap_path_chunkdir(const fsnap_repo *r, const unsigned char sha[32],
 			 char *out, size_t n);
 /* "snapshots/<name>.json" relative, for messages and files. */
