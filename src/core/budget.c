@@ -210,3 +210,27 @@ int ferry_index_budget_set(ferry_db *db, unsigned budget, ferry_err *err)
 	}
 	return fdb_commit(t, err);
 }
+
+static int count_in(fstore_txn *t, fbudget *b, ferry_err *err)
+{
+	int rc = fbudget_count(t, b);
+	return rc ? ferry_err_set(err, rc, "counting indices: %s",
+				  ferry_strerror(rc)) : 0;
+}
+
+int fbudget_run(fstore_txn *t, const char *what, fbudget_op op, void *ctx,
+		ferry_err *err)
+{
+	fbudget before, after;
+	memset(&after, 0, sizeof after);
+	int rc = count_in(t, &before, err);
+	if (!rc)
+		rc = op(t, ctx, err);
+	if (!rc)
+		rc = count_in(t, &after, err);
+	if (!rc)
+		rc = fbudget_check(t, what, &before, &after, err);
+	fbudget_release(&before);
+	fbudget_release(&after);
+	return rc;
+}

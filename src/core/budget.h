@@ -51,4 +51,11 @@ unsigned fbudget_limit(const fcat_settings *s);
 int fbudget_check(fstore_txn *t, const char *what, const fbudget *before,
 		  const fbudget *after, ferry_err *err);
 
+/* Runs op(t, ctx, err) inside t with the indices counted before and after
+ * it, then fbudget_check(): op's error, FERRY_ELIMIT over the budget (the
+ * caller aborts t), or 0. */
+typedef int (*fbudget_op)(fstore_txn *t, void *ctx, ferry_err *err);
+int fbudget_run(fstore_txn *t, const char *what, fbudget_op op, void *ctx,
+		ferry_err *err);
+
 #endif

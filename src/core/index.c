@@ -105,11 +105,15 @@ int findex_create_txn(fstore_txn *t, const char *name, const char *body,
 	return rc;
 }
 
-static int count_in(fstore_txn *t, fbudget *b, ferry_err *err)
+struct create_args {
+	const char *name, *body;
+	size_t blen;
+};
+
+static int create_op(fstore_txn *t, void *ctx, ferry_err *err)
 {
-	int rc = fbudget_count(t, b);
-	return rc ? ferry_err_set(err, rc, "counting indices: %s",
-				  ferry_strerror(rc)) : 0;
+	const struct create_args *a = ctx;
+	return findex_create_txn(t, a->name, a->body, a->blen, err);
 }
 
 /* The create inside t, counted against the index budget: over it,
@@ -117,7 +121,7 @@ static int count_in(fstore_txn *t, fbudget *b, ferry_err *err)
 static int create_in(fstore_txn *t, const char *name, const char *body,
 		     size_t blen, ferry_err *err)
 {
-	fbudget before, after;
+	struct create_args a = {name, body, blen};
 	fcat_settings s;
 	char what[FERRY_NAME_MAX + 32];
 	size_t n;
@@ -129,18 +133,8 @@ static int create_in(fstore_txn *t, const char *name, const char *body,
 		return rc;
 	if (n < fbudget_limit(&s)) /* room for one more: the common case */
 		return findex_create_txn(t, name, body, blen, err);
-	memset(&before, 0, sizeof before);
-	memset(&after, 0, sizeof after);
-	if ((rc = count_in(t, &before, err)) ||
-	    (rc = findex_create_txn(t, name, body, blen, err)) ||
-	    (rc = count_in(t, &after, err)))
-		goto out;
 	snprintf(what, sizeof what, "index '%s' was not created", name);
-	rc = fbudget_check(t, what, &before, &after, err);
-out:
-	fbudget_release(&before);
-	fbudget_release(&after);
-	return rc;
+	return fbudget_run(t, what, create_op, &a, err);
 }
 
 int ferry_index_create(ferry_db *db, const char *name, const char *body,

@@ -238,11 +238,14 @@ static int tenant_sets(fstore_txn *t, const char *tenant, const char *active,
 	return rc ? rc : ujob_tenant_join(t, tenant, err);
 }
 
-static int count_in(fstore_txn *t, fbudget *b, ferry_err *err)
+struct add_args {
+	const char *tenant, *active;
+};
+
+static int add_op(fstore_txn *t, void *ctx, ferry_err *err)
 {
-	int rc = fbudget_count(t, b);
-	return rc ? ferry_err_set(err, rc, "counting indices: %s",
-				  ferry_strerror(rc)) : 0;
+	const struct add_args *a = ctx;
+	return tenant_sets(t, a->tenant, a->active, err);
 }
 
 /* The whole add inside t, counted against the index budget: over it, an
@@ -250,7 +253,6 @@ static int count_in(fstore_txn *t, fbudget *b, ferry_err *err)
 static int tenant_add_in(fstore_txn *t, const char *tenant, ferry_err *err)
 {
 	fcat_settings s;
-	fbudget before, after;
 	char what[128];
 	int rc = fcat_settings_get(t, &s, err);
 	if (rc)
@@ -258,17 +260,9 @@ static int tenant_add_in(fstore_txn *t, const char *tenant, ferry_err *err)
 	if (fcat_tenant_exists(t, tenant))
 		return ferry_err_set(err, FERRY_EEXISTS, "tenant '%s' already "
 				     "exists", tenant);
-	memset(&after, 0, sizeof after);
-	if ((rc = count_in(t, &before, err)) ||
-	    (rc = tenant_sets(t, tenant, s.data_version, err)) ||
-	    (rc = count_in(t, &after, err)))
-		goto out;
+	struct add_args a = {tenant, s.data_version};
 	snprintf(what, sizeof what, "tenant '%s' was not added", tenant);
-	rc = fbudget_check(t, what, &before, &after, err);
-out:
-	fbudget_release(&before);
-	fbudget_release(&after);
-	return rc;
+	return fbudget_run(t, what, add_op, &a, err);
 }
 
 int ferry_tenant_add(ferry_db *db, const char *tenant, ferry_err *err)

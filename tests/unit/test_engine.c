@@ -832,35 +832,18 @@ static void test_bulk_mixed(void **state)
 			 FERRY_EINVAL);
 
 	/* Resulting state. */
-	char *v;
-	v = t_get(t->db, "b1", "n1", NULL);
-	assert_string_equal(v, "{\"n\":1}");
-	ferry_free(v);
-	v = t_get(t->db, "b1", "x1", NULL);
-	assert_string_equal(v, "{\"v\":2}");
-	ferry_free(v);
+	t_expect(t->db, "b1", "n1", "{\"n\":1}");
+	t_expect(t->db, "b1", "x1", "{\"v\":2}");
 	assert_null(t_get(t->db, "b1", "x2", NULL));
 	assert_null(t_get(t->db, "b1", "bad", NULL));
 	assert_null(t_get(t->db, "b1", "nobody", NULL));
 	assert_null(t_get(t->db, "b1", "cc", NULL));
-	v = t_get(t->db, "b1", "s", NULL);
-	assert_string_equal(v, "{\"s\":3}");
-	ferry_free(v);
-	v = t_get(t->db, "b1", gen_id, NULL);
-	assert_string_equal(v, "{\"gen\":1}");
-	ferry_free(v);
-	v = t_get(t->db, "b2", "c1", NULL);
-	assert_string_equal(v, "{\"c\":1}");
-	ferry_free(v);
-	v = t_get(t->db, "b2", "c2", NULL);
-	assert_string_equal(v, "{\"c\":2}");
-	ferry_free(v);
-	v = t_get(t->db, "b2", "m", NULL);
-	assert_string_equal(v, "{\"m\":3}");
-	ferry_free(v);
-	v = t_get(t->db, "b2", "longprefix-1", NULL);
-	assert_string_equal(v, "{\"l\":1}");
-	ferry_free(v);
+	t_expect(t->db, "b1", "s", "{\"s\":3}");
+	t_expect(t->db, "b1", gen_id, "{\"gen\":1}");
+	t_expect(t->db, "b2", "c1", "{\"c\":1}");
+	t_expect(t->db, "b2", "c2", "{\"c\":2}");
+	t_expect(t->db, "b2", "m", "{\"m\":3}");
+	t_expect(t->db, "b2", "longprefix-1", "{\"l\":1}");
 	assert_int_equal(t_info(t->db, "b1").docs, 4); /* n1 x1 s gen */
 	assert_int_equal(t_info(t->db, "b2").docs, 5); /* c1 c2 m longprefix-* */
 
@@ -882,9 +865,7 @@ static void test_bulk_mixed(void **state)
 	assert_int_equal(r.created, 1);
 	assert_int_equal(ferry_bulk_result(b, 2, NULL, &oe), FERRY_EJSON);
 	assert_int_equal(ferry_bulk_result(b, 3, NULL, NULL), FERRY_EINVAL);
-	v = t_get(t->db, "b1", "n1", NULL);
-	assert_string_equal(v, "{\"again\":1}");
-	ferry_free(v);
+	t_expect(t->db, "b1", "n1", "{\"again\":1}");
 	/* An empty bulk commits. */
 	ferry_bulk_clear(b);
 	T_OK(ferry_bulk_commit(b, &err), &err);
@@ -2022,9 +2003,7 @@ static void test_rdonly(void **state)
 	assert_int_equal(st.tenants, 1);
 	assert_int_equal(st.docs, 1);
 	assert_string_equal(st.release, "0.1.0");
-	v = t_get(t->db, "ro", "a", NULL);
-	assert_string_equal(v, "{\"a\":1}");
-	ferry_free(v);
+	t_expect(t->db, "ro", "a", "{\"a\":1}");
 }
 
 int main(void)

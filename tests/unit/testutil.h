@@ -173,6 +173,17 @@ static inline char *t_get(ferry_db *db, const char *index, const char *id,
 	return body;
 }
 
+/* Asserts that the document's body is `want` byte for byte. */
+static inline void t_expect(ferry_db *db, const char *index, const char *id,
+			    const char *want)
+{
+	char *body = t_get(db, index, id, NULL);
+	if (!body)
+		fail_msg("%s/%s is absent, wanted %s", index, id, want);
+	assert_string_equal(body, want);
+	ferry_free(body);
+}
+
 static inline ferry_index_info t_info(ferry_db *db, const char *index)
 {
 	ferry_err err = {0, ""};
