@@ -17,7 +17,7 @@ command -v jq >/dev/null || { echo "needs jq"; exit 1; }
 export LC_ALL=C
 
 LW=$ROOT/$B/live_writer
-if [ ! -x "$LW" ] || [ "$ROOT/tests/cli/live_writer.c" -nt "$LW" ]; then
+if [ ! -x "$LW" ] || [ "$ROOT/tests/cli/live_writer.c" -nt "$LW" ] || [ "$ROOT/$B/libferry.a" -nt "$LW" ]; then
   san=""; case "$B" in *san*) san="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" ;; esac
   # shellcheck disable=SC2046,SC2086
   cc -O2 $san -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" "$ROOT/tests/cli/live_writer.c" \

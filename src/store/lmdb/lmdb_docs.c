@@ -51,23 +51,35 @@ static MDB_val seq_key(unsigned char *buf, uint32_t ix, uint64_t seq)
 	return (MDB_val){12, buf};
 }
 
-/* Looks id up in `ids`: 0 and seq/len/deleted, or FERRY_ENOTFOUND. */
-static int id_lookup(flmdb_txn *t, uint32_t ix, const char *id, size_t idlen,
-		     uint64_t *seq, uint32_t *len, int *deleted)
+/* Looks id up: in the transaction's pending mappings and the index's runs
+ * first (lmdb_runs.c), then in `ids`. 0 and seq/len/deleted,
+ * FERRY_ENOTFOUND, or another ferry code. h is flmdb_id_hash(id). */
+static int id_lookup(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		     size_t idlen, uint64_t h, uint64_t *seq, uint32_t *len,
+		     int *deleted)
 {
 	unsigned char kb[KEYBUF];
-	MDB_val k = id_key(kb, ix, id, idlen), v;
-	int rc = mdb_get(t->txn, t->s->ids, &k, &v);
-	if (rc == MDB_NOTFOUND)
+	MDB_val k, v;
+	uint64_t s = 0;
+	int rc = MDB_NOTFOUND;
+	if (idlen <= FLMDB_RUN_ID_MAX)
+		rc = flmdb_runs_find(t, sl, id, idlen, h, &s, len);
+	if (rc == MDB_NOTFOUND) {
+		k = id_key(kb, sl->ix, id, idlen);
+		rc = mdb_get(t->txn, t->s->ids, &k, &v);
+		if (!rc && v.mv_size != 12)
+			return FERRY_ECORRUPT;
+		if (!rc) {
+			s = flmdb_rd64(v.mv_data);
+			*len = flmdb_rd32((const unsigned char *)v.mv_data + 8);
+		}
+	}
+	if (rc == MDB_NOTFOUND || (!rc && !s)) /* s 0: removed */
 		return FERRY_ENOTFOUND;
 	if (rc)
 		return flmdb_error(rc, NULL, "reading ids");
-	if (v.mv_size != 12)
-		return FERRY_ECORRUPT;
-	uint64_t s = flmdb_rd64(v.mv_data);
 	*deleted = !!(s & FLMDB_DELETED);
 	*seq = s & ~FLMDB_DELETED;
-	*len = flmdb_rd32((const unsigned char *)v.mv_data + 8);
 	return 0;
 }
 
@@ -79,6 +91,21 @@ static int id_store(flmdb_txn *t, uint32_t ix, const char *id, size_t idlen,
 	flmdb_be64(vb, seq);
 	flmdb_be32(vb + 8, len);
 	return mdb_put(t->txn, t->s->ids, &k, &v, 0);
+}
+
+/* Maps id to seq (with FLMDB_DELETED for a tombstone, 0 for removed):
+ * in the pending run, or in `ids` for ids too long for runs. */
+static int map_put(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		   size_t idlen, uint64_t h, uint64_t seq, uint32_t len)
+{
+	if (idlen <= FLMDB_RUN_ID_MAX)
+		return flmdb_runs_put(t, sl, id, idlen, h, seq, len);
+	if (seq)
+		return id_store(t, sl->ix, id, idlen, seq, len);
+	unsigned char kb[KEYBUF];
+	MDB_val k = id_key(kb, sl->ix, id, idlen);
+	int rc = mdb_del(t->txn, t->s->ids, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Appends to `db` when the key is past its last key (the common case for
@@ -117,7 +144,7 @@ static int unlink_old(flmdb_txn *t, flmdb_mslot *sl, uint64_t oldseq,
 	MDB_val k = seq_key(kb, sl->ix, oldseq);
 	int rc = mdb_del(t->txn, deleted ? t->s->tombs : t->s->docs, &k, NULL);
 	if (rc)
-		return rc == MDB_NOTFOUND ? FERRY_ECORRUPT : rc;
+		return rc; /* MDB_NOTFOUND: the id points at a missing entry */
 	if (deleted) {
 		sl->m.tombs--;
 	} else {
@@ -129,7 +156,7 @@ static int unlink_old(flmdb_txn *t, flmdb_mslot *sl, uint64_t oldseq,
 
 static int write_body(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
 		      const char *id, size_t idlen, const char *body,
-		      size_t blen, int store_id)
+		      size_t blen)
 {
 	unsigned char kb[12];
 	MDB_val k = seq_key(kb, sl->ix, seq);
@@ -144,11 +171,11 @@ static int write_body(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
 	memcpy(d + 2 + idlen, body, blen);
 	sl->m.docs++;
 	sl->m.bytes += blen;
-	return store_id ? id_store(t, sl->ix, id, idlen, seq, (uint32_t)blen) : 0;
+	return 0;
 }
 
 static int write_tomb(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
-		      const char *id, size_t idlen)
+		      const char *id, size_t idlen, uint64_t h)
 {
 	unsigned char kb[12];
 	MDB_val k = seq_key(kb, sl->ix, seq);
@@ -160,46 +187,68 @@ static int write_tomb(flmdb_txn *t, flmdb_mslot *sl, uint64_t seq,
 	memcpy((unsigned char *)p + 8, id, idlen);
 	sl->m.tombs++;
 	sl->deleted_any = 1;
-	return id_store(t, sl->ix, id, idlen, seq | FLMDB_DELETED, 0);
+	return map_put(t, sl, id, idlen, h, seq | FLMDB_DELETED, 0);
 }
 
-/* Tries to map a new id to seq in one descent of the id tree: 0 if the
- * id was new (mapping stored), FERRY_EEXISTS with the old mapping if it
- * was known (mapping unchanged), or an LMDB error. */
-static int id_claim(flmdb_txn *t, uint32_t ix, const char *id, size_t idlen,
-		    uint64_t seq, uint32_t len, uint64_t *oldseq,
-		    uint32_t *oldlen, int *deleted)
+/* Resolves the id a write is about to map to seq: 0 if it is new,
+ * FERRY_EEXISTS with its current mapping, or another ferry code with err
+ * set. A new id past the end of `ids` with nothing in the runs that could
+ * hide it is appended there at once (*stored): copies into a new index
+ * write ids in key order, and appends cost no descent and fill pages. */
+static int id_claim(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		    size_t idlen, uint64_t h, uint64_t seq, uint32_t len,
+		    uint64_t *oldseq, uint32_t *oldlen, int *deleted,
+		    int *stored, ferry_err *err)
 {
 	unsigned char kb[KEYBUF], vb[12];
-	MDB_val k = id_key(kb, ix, id, idlen), v = {12, vb};
-	int rc;
+	MDB_val k = id_key(kb, sl->ix, id, idlen), v = {12, vb};
+	int rc = FERRY_ENOTFOUND;
+	*stored = 0;
+	if (idlen <= FLMDB_RUN_ID_MAX) {
+		rc = flmdb_runs_find(t, sl, id, idlen, h, oldseq, oldlen);
+		if (!rc && !*oldseq)
+			return 0; /* removed: new, and it must go to a run */
+		if (!rc)
+			goto known;
+		if (rc != MDB_NOTFOUND)
+			goto fail;
+	}
 	flmdb_be64(vb, seq);
 	flmdb_be32(vb + 8, len);
-	/* Ids written in key order past the end of the tree (a copy into a
-	 * new index) append: no descent, and pages fill up. After misses,
-	 * try only now and then, so random ids pay almost nothing. */
+	/* After misses, try appending only now and then, so that random
+	 * ids pay almost nothing for it. */
 	if (t->ids_miss < 4 || (t->ids_miss & 255) == 0) {
 		if (!t->ids_cur &&
 		    (rc = mdb_cursor_open(t->txn, t->s->ids, &t->ids_cur)))
-			return rc;
+			goto fail;
 		rc = mdb_cursor_put(t->ids_cur, &k, &v, MDB_APPEND);
 		if (rc != MDB_KEYEXIST) {
 			t->ids_miss = 0;
-			return rc;
+			*stored = !rc;
+			if (rc)
+				goto fail;
+			return 0;
 		}
 		v = (MDB_val){12, vb};
 	}
 	t->ids_miss++;
-	rc = mdb_put(t->txn, t->s->ids, &k, &v, MDB_NOOVERWRITE);
-	if (rc != MDB_KEYEXIST)
-		return rc;
+	rc = mdb_get(t->txn, t->s->ids, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		goto fail;
 	if (v.mv_size != 12)
-		return FERRY_ECORRUPT;
-	uint64_t s = flmdb_rd64(v.mv_data);
-	*deleted = !!(s & FLMDB_DELETED);
-	*oldseq = s & ~FLMDB_DELETED;
+		return ferry_err_set(err, FERRY_ECORRUPT, "id '%.*s' has a "
+				     "mapping of %zu bytes", (int)idlen, id,
+				     v.mv_size);
+	*oldseq = flmdb_rd64(v.mv_data);
 	*oldlen = flmdb_rd32((const unsigned char *)v.mv_data + 8);
+known:
+	*deleted = !!(*oldseq & FLMDB_DELETED);
+	*oldseq &= ~FLMDB_DELETED;
 	return FERRY_EEXISTS;
+fail:
+	return flmdb_error(rc, err, "reading ids");
 }
 
 static int body_at(flmdb_txn *t, MDB_cursor *c, uint32_t ix, uint64_t seq,
@@ -222,17 +271,18 @@ static int put_doc(flmdb_txn *t, flmdb_mslot *sl, enum ferry_op op,
 		   uint64_t *seq, int *created, ferry_err *err)
 {
 	uint64_t oldseq = 0, s = sl->m.next_seq;
+	uint64_t h = idlen <= FLMDB_RUN_ID_MAX ? flmdb_id_hash(id, idlen) : 0;
 	uint32_t oldlen = 0;
-	int deleted = 0;
-	int rc = id_claim(t, sl->ix, id, idlen, s, (uint32_t)blen, &oldseq,
-			  &oldlen, &deleted);
+	int deleted = 0, stored = 0;
+	int rc = id_claim(t, sl, id, idlen, h, s, (uint32_t)blen, &oldseq,
+			  &oldlen, &deleted, &stored, err);
 	int known = rc == FERRY_EEXISTS;
 	if (known && op == FERRY_OP_CREATE && !deleted)
 		return ferry_err_set(err, FERRY_EEXISTS,
 			"document '%.*s' already exists (op_type create)",
 			(int)idlen, id);
 	if (rc && !known)
-		goto fail;
+		return rc;
 	if (known && !deleted && op != FERRY_OP_UPDATE && oldlen == blen &&
 	    same_body(t, sl->ix, oldseq, body, blen)) {
 		*seq = oldseq;
@@ -243,15 +293,16 @@ static int put_doc(flmdb_txn *t, flmdb_mslot *sl, enum ferry_op op,
 		goto fail;
 	sl->m.next_seq++;
 	sl->dirty = 1;
-	if ((rc = write_body(t, sl, s, id, idlen, body, blen, known)))
+	if ((rc = write_body(t, sl, s, id, idlen, body, blen)) ||
+	    (!stored && (rc = map_put(t, sl, id, idlen, h, s, (uint32_t)blen))))
 		goto fail;
 	*seq = s;
 	*created = !known || deleted;
 	return 0;
 fail:
-	if (rc == FERRY_ECORRUPT)
-		return ferry_err_set(err, rc, "id '%.*s' points at a missing "
-				     "entry", (int)idlen, id);
+	if (rc == MDB_NOTFOUND)
+		return ferry_err_set(err, FERRY_ECORRUPT, "id '%.*s' points at "
+				     "a missing entry", (int)idlen, id);
 	return flmdb_error(rc, err, "writing a document");
 }
 
@@ -259,9 +310,10 @@ static int delete_doc(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 		      size_t idlen, uint64_t *seq, ferry_err *err)
 {
 	uint64_t oldseq = 0;
+	uint64_t h = idlen <= FLMDB_RUN_ID_MAX ? flmdb_id_hash(id, idlen) : 0;
 	uint32_t oldlen = 0;
 	int deleted = 1;
-	int rc = id_lookup(t, sl->ix, id, idlen, &oldseq, &oldlen, &deleted);
+	int rc = id_lookup(t, sl, id, idlen, h, &oldseq, &oldlen, &deleted);
 	if (rc && rc != FERRY_ENOTFOUND)
 		return ferry_err_set(err, rc, "reading id '%.*s'", (int)idlen, id);
 	if (rc || deleted)
@@ -271,14 +323,14 @@ static int delete_doc(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 		goto fail;
 	uint64_t s = sl->m.next_seq++;
 	sl->dirty = 1;
-	if ((rc = write_tomb(t, sl, s, id, idlen)))
+	if ((rc = write_tomb(t, sl, s, id, idlen, h)))
 		goto fail;
 	*seq = s;
 	return 0;
 fail:
-	if (rc == FERRY_ECORRUPT)
-		return ferry_err_set(err, rc, "id '%.*s' points at a missing "
-				     "entry", (int)idlen, id);
+	if (rc == MDB_NOTFOUND)
+		return ferry_err_set(err, FERRY_ECORRUPT, "id '%.*s' points at "
+				     "a missing entry", (int)idlen, id);
 	return flmdb_error(rc, err, "deleting a document");
 }
 
@@ -328,12 +380,17 @@ int flmdb_doc_get(fstore_txn *base, uint32_t ix, const char *id, size_t idlen,
 		  fstore_entry *out)
 {
 	flmdb_txn *t = (flmdb_txn *)base;
+	flmdb_mslot *sl;
 	uint64_t seq;
 	uint32_t len;
 	int deleted;
 	if (idlen == 0 || idlen > FERRY_ID_MAX)
 		return FERRY_ENOTFOUND;
-	int rc = id_lookup(t, ix, id, idlen, &seq, &len, &deleted);
+	int rc = flmdb_meta_get(t, ix, &sl);
+	if (!rc)
+		rc = id_lookup(t, sl, id, idlen, idlen <= FLMDB_RUN_ID_MAX ?
+			       flmdb_id_hash(id, idlen) : 0, &seq, &len,
+			       &deleted);
 	if (rc)
 		return rc;
 	if (deleted)
@@ -384,26 +441,23 @@ static void sort_by_seq(seq_slot *a, seq_slot *tmp, size_t n)
 		memcpy(a, src, n * sizeof *a);
 }
 
-/* Fills win[0..*w) with the next live ids of ix after the cursor's
- * position (the cursor stays on the first id not taken); *done at the
- * end of the index. */
-static int scan_window_ids(MDB_cursor *ic, uint32_t ix, const MDB_val *skip,
+/* Fills ord[0..*w) with the seqs of the next live ids of the merged view
+ * (`ids`, runs, pending), skipping `skip` (the scan's `after`); *done at
+ * the end of the index. */
+static int scan_window_ids(flmdb_merge *m, const MDB_val *skip,
 			   seq_slot *ord, size_t cap, size_t *w, int *done)
 {
-	MDB_val k, v;
-	int rc = mdb_cursor_get(ic, &k, &v, MDB_GET_CURRENT);
+	const unsigned char *id;
+	size_t idlen;
+	uint64_t s;
+	uint32_t len;
+	int rc = 0;
 	*w = 0;
-	for (; rc == 0 && *w < cap; rc = mdb_cursor_get(ic, &k, &v, MDB_NEXT)) {
-		const unsigned char *kp = k.mv_data;
-		if (k.mv_size < 4 || flmdb_rd32(kp) != ix) {
-			*done = 1;
-			return 0;
-		}
-		if (skip && k.mv_size == skip->mv_size &&
-		    !memcmp(kp, skip->mv_data, skip->mv_size))
+	while (*w < cap && !(rc = flmdb_merge_next(m, &id, &idlen, &s, &len))) {
+		if (skip && idlen == skip->mv_size &&
+		    !memcmp(id, skip->mv_data, idlen))
 			continue; /* resume strictly after `after` */
-		uint64_t s = flmdb_rd64(v.mv_data);
-		if (s & FLMDB_DELETED)
+		if (!s || (s & FLMDB_DELETED))
 			continue;
 		ord[*w].seq = s;
 		ord[*w].i = *w;
@@ -420,24 +474,30 @@ int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 		   size_t after_len, size_t limit, fstore_visit fn, void *ctx)
 {
 	flmdb_txn *t = (flmdb_txn *)base;
-	MDB_cursor *ic = NULL, *dc = NULL;
+	flmdb_mslot *sl;
+	flmdb_merge m;
+	MDB_cursor *dc = NULL;
 	unsigned char kb[KEYBUF];
 	size_t alen = after && after_len <= FERRY_ID_MAX ? after_len : 0;
-	MDB_val k = id_key(kb, ix, after, alen), v, start = k;
+	MDB_val k = id_key(kb, ix, after, alen);
+	MDB_val start = {k.mv_size - 4, kb + 4}; /* the id part of the key */
 	size_t wcap = limit < SCAN_WINDOW ? limit : SCAN_WINDOW, n = 0, w;
 	seq_slot *ord = malloc((wcap ? wcap : 1) * 2 * sizeof *ord);
 	fstore_entry *win = malloc((wcap ? wcap : 1) * sizeof *win);
 	int done = 0;
-	int rc = ord && win ? mdb_cursor_open(t->txn, t->s->ids, &ic) : ENOMEM;
+	int rc = flmdb_meta_get(t, ix, &sl);
+	memset(&m, 0, sizeof m);
+	if (rc) {
+		rc = rc == FERRY_ENOTFOUND ? 0 : rc;
+		goto out;
+	}
+	rc = ord && win ? flmdb_merge_open(t, sl, 1, 0, 1, start.mv_data,
+					   start.mv_size, &m) : ENOMEM;
 	if (!rc)
 		rc = mdb_cursor_open(t->txn, t->s->docs, &dc);
-	if (!rc)
-		rc = mdb_cursor_get(ic, &k, &v, MDB_SET_RANGE);
-	if (rc == MDB_NOTFOUND)
-		rc = 0, done = 1;
 	while (!rc && !done && n < limit) {
 		size_t cap = limit - n < wcap ? limit - n : wcap;
-		if ((rc = scan_window_ids(ic, ix, alen ? &start : NULL, ord, cap,
+		if ((rc = scan_window_ids(&m, alen ? &start : NULL, ord, cap,
 					  &w, &done)))
 			break;
 		sort_by_seq(ord, ord + wcap, w);
@@ -446,10 +506,10 @@ int flmdb_doc_scan(fstore_txn *base, uint32_t ix, const char *after,
 		for (size_t j = 0; j < w && !rc; j++, n++)
 			rc = fn(ctx, &win[j]);
 	}
+out:
 	if (dc)
 		mdb_cursor_close(dc);
-	if (ic)
-		mdb_cursor_close(ic);
+	flmdb_merge_close(&m);
 	free(ord);
 	free(win);
 	if (rc == 1)
@@ -552,11 +612,10 @@ int flmdb_trim_tombs(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err)
 		if (sl->m.tombs <= keep && when >= cutoff)
 			break;
 		uint64_t seq = flmdb_rd64(kp + 4);
-		unsigned char ib[KEYBUF];
-		MDB_val ik = id_key(ib, sl->ix, (const char *)v.mv_data + 8,
-				    v.mv_size - 8);
-		if ((rc = mdb_del(t->txn, t->s->ids, &ik, NULL)) &&
-		    rc != MDB_NOTFOUND)
+		const char *id = (const char *)v.mv_data + 8;
+		size_t idlen = v.mv_size - 8;
+		if ((rc = map_put(t, sl, id, idlen, idlen <= FLMDB_RUN_ID_MAX ?
+				  flmdb_id_hash(id, idlen) : 0, 0, 0)))
 			break;
 		if ((rc = mdb_cursor_del(c, 0)))
 			break;

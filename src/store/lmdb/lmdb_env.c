@@ -78,9 +78,15 @@ static int open_dbs(flmdb *s, ferry_err *err)
 		{"catalog", &s->catalog}, {"meta", &s->meta},
 		{"purge", &s->purge},     {"ids", &s->ids},
 		{"docs", &s->docs},       {"tombs", &s->tombs},
+		{"runs", &s->runs},       {"idrun", &s->idrun},
 	};
+	s->has_runs = 1;
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		rc = mdb_dbi_open(txn, t[i].name, fl, t[i].dbi);
+		if (rc == MDB_NOTFOUND && i >= 6) {
+			s->has_runs = 0; /* read-only, written by ferry < 0.2 */
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			return ferry_err_set(err, FERRY_ENOTINIT,
@@ -96,6 +102,15 @@ static int open_dbs(flmdb *s, ferry_err *err)
 	return rc ? flmdb_error(rc, err, "opening tables") : 0;
 }
 
+/* A positive integer from the environment, or def. */
+static uint64_t tuning_from_env(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v = s && *s ? strtoull(s, &end, 10) : 0;
+	return v && !*end ? v : def;
+}
+
 static int flmdb_open(const char *dir, unsigned flags, fstore **out,
 		      ferry_err *err)
 {
@@ -104,12 +119,15 @@ static int flmdb_open(const char *dir, unsigned flags, fstore **out,
 		return ferry_err_set(err, FERRY_ENOMEM, NULL);
 	s->base.ops = &fstore_lmdb_ops;
 	s->rdonly = !!(flags & FERRY_OPEN_RDONLY);
+	/* Tuning of lmdb_runs.c, for tests and experiments. */
+	s->run_merge = tuning_from_env("FERRY_RUN_MERGE", 65536);
+	s->run_max = (unsigned)tuning_from_env("FERRY_RUN_MAX", 10);
 	int rc = mdb_env_create(&s->env);
 	if (rc) {
 		free(s);
 		return flmdb_error(rc, err, "creating LMDB environment");
 	}
-	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxdbs(s->env, 16);
 	mdb_env_set_maxreaders(s->env, 1024);
 	mdb_env_set_mapsize(s->env, map_size_from_env());
 	const char *sync = getenv("FERRY_SYNC");
@@ -205,6 +223,8 @@ static int flmdb_txn_begin(fstore *base, int write, fstore_txn **out,
 
 static void txn_free(flmdb_txn *t)
 {
+	for (size_t i = 0; i < t->nslots; i++)
+		flmdb_slot_free(&t->slots[i]);
 	free(t->slots);
 	free(t);
 }
@@ -226,6 +246,8 @@ static int flmdb_txn_commit(fstore_txn *base, ferry_err *err)
 		for (size_t i = 0; i < t->nslots && !rc; i++)
 			if (t->slots[i].deleted_any)
 				rc = flmdb_trim_tombs(t, &t->slots[i], err);
+		for (size_t i = 0; i < t->nslots && !rc; i++)
+			rc = flmdb_runs_flush(t, &t->slots[i], err);
 		if (!rc)
 			rc = flmdb_meta_flush(t, err);
 	}

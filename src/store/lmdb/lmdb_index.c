@@ -39,8 +39,11 @@ int flmdb_ix_drop(fstore_txn *base, uint32_t ix, ferry_err *err)
 	if (!rc)
 		rc = mdb_put(t->txn, t->s->purge, &key, &empty, 0);
 	for (size_t i = 0; i < t->nslots; i++)
-		if (t->slots[i].ix == ix) /* forget cached counters */
+		if (t->slots[i].ix == ix) { /* forget cached counters */
+			flmdb_slot_free(&t->slots[i]);
 			t->slots[i] = t->slots[--t->nslots];
+			break;
+		}
 	return rc ? flmdb_error(rc, err, "dropping an index") : 0;
 }
 
@@ -89,11 +92,14 @@ int flmdb_ix_purge_step(fstore *base, size_t budget, int *more,
 	while (rc == 0 && budget > 0) {
 		uint32_t ix = flmdb_rd32(k.mv_data);
 		MDB_dbi dbs[3] = {s->docs, s->ids, s->tombs};
+		int runs_done = 0;
 		for (int i = 0; i < 3 && !rc; i++)
 			rc = purge_range(txn, dbs[i], ix, &budget);
+		if (!rc)
+			rc = flmdb_runs_purge(s, txn, ix, &budget, &runs_done);
 		if (rc)
 			break;
-		if (budget == 0) {
+		if (budget == 0 || !runs_done) {
 			*more = 1; /* possibly: the next step finds out */
 			break;
 		}

@@ -10,11 +10,19 @@
  *   ids      ix(4) id            -> seq(8) | len(4)   (top bit of seq: deleted)
  *   docs     ix(4) seq(8)        -> idlen(2) id body   (live documents)
  *   tombs    ix(4) seq(8)        -> time_ms(8) id      (deleted ids)
+ *   runs     ix(4) run(8)        -> run header + Bloom filter
+ *            0x00                -> the next run number(8)
+ *   idrun    run(8) id           -> seq(8) | len(4)   (seq 0: id removed)
  *
  * Integers in keys are big-endian so that byte order is numeric order.
  * Bodies are appended in seq order (fast, and the docs table doubles as
  * the change log); ids are a separate small tree so that random ids cost
  * small inserts, not moves of whole bodies (FACTS.md: 200 k/s vs 1 M/s).
+ *
+ * Ids written out of key order do not go into `ids` one by one: each
+ * commit writes them as one sorted run in `idrun` (lmdb_runs.c), and runs
+ * are merged into `ids` in large sorted passes. A mapping in a newer run
+ * hides the same id's in older runs and in `ids`.
  */
 #ifndef FERRY_LMDB_INT_H
 #define FERRY_LMDB_INT_H
@@ -34,8 +42,11 @@
 typedef struct flmdb {
 	fstore base;
 	MDB_env *env;
-	MDB_dbi catalog, meta, purge, ids, docs, tombs;
+	MDB_dbi catalog, meta, purge, ids, docs, tombs, runs, idrun;
 	int rdonly;
+	int has_runs;        /* 0: an older read-only data dir without runs */
+	uint64_t run_merge;  /* FERRY_RUN_MERGE: ids in runs before a merge */
+	unsigned run_max;    /* FERRY_RUN_MAX: runs before a compaction */
 } flmdb;
 
 typedef struct flmdb_meta {
@@ -44,11 +55,42 @@ typedef struct flmdb_meta {
 	uint64_t next_seq, docs, bytes, tombs, horizon;
 } flmdb_meta;
 
+/* One run of an index, as listed in `runs` (bloom points into the map). */
+typedef struct flmdb_run {
+	uint64_t no;
+	uint32_t count, nblocks;
+	const unsigned char *bloom;
+} flmdb_run;
+
+/* A mapping written in this transaction, not yet in a run. */
+typedef struct flmdb_pent {
+	uint64_t hash;
+	uint64_t seq; /* with FLMDB_DELETED for a tombstone; 0: id removed */
+	uint32_t len;
+	uint32_t koff;
+	uint32_t klen;
+} flmdb_pent;
+
+typedef struct flmdb_pend {
+	flmdb_pent *e;
+	size_t n, cap;
+	uint32_t *tab; /* open addressing: entry index + 1, 0 empty */
+	size_t tcap;   /* a power of two */
+	char *keys;
+	size_t klen, kcap;
+	int unsorted;  /* entries were not added in key order */
+} flmdb_pend;
+
 typedef struct flmdb_mslot {
 	uint32_t ix;
 	int dirty;
 	int deleted_any; /* a delete happened: trim tombstones at commit */
 	flmdb_meta m;
+	int runs_loaded; /* runs[] is valid for this transaction */
+	flmdb_run *runs; /* oldest first */
+	size_t nruns, caprun;
+	uint64_t run_ids;
+	flmdb_pend pend;
 } flmdb_mslot;
 
 typedef struct flmdb_txn {
@@ -59,6 +101,7 @@ typedef struct flmdb_txn {
 	MDB_cursor *docs_cur; /* write txns: reused for appends */
 	MDB_cursor *ids_cur;  /* likewise, for ids written in key order */
 	unsigned ids_miss;    /* failed append attempts in a row */
+	uint64_t run_next;    /* the next run's number (0: not read yet) */
 	flmdb_mslot *slots;
 	size_t nslots, capslots;
 } flmdb_txn;
@@ -103,6 +146,65 @@ int flmdb_doc_scan(fstore_txn *t, uint32_t ix, const char *after,
 int flmdb_changes(fstore_txn *t, uint32_t ix, uint64_t since, size_t limit,
 		  fstore_visit fn, void *ctx);
 int flmdb_trim_tombs(flmdb_txn *t, flmdb_mslot *slot, ferry_err *err);
+
+/* lmdb_runs.c. Ids longer than FLMDB_RUN_ID_MAX bytes never go into runs
+ * (their `ids` key is hashed), so `ids` alone answers for them. */
+#define FLMDB_RUN_ID_MAX (511 - 8)
+uint64_t flmdb_id_hash(const char *id, size_t n);
+/* The newest mapping of id among pending writes and runs: 0 and *seq
+ * (0 if the id was removed) and *len, or FERRY_ENOTFOUND: `ids` decides. */
+int flmdb_runs_find(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		    size_t idlen, uint64_t h, uint64_t *seq, uint32_t *len);
+/* Lists ix's runs in sl->runs (once per transaction, and again after
+ * runs change). */
+int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl);
+/* *any: 1 if ix has runs or pending mappings. */
+int flmdb_runs_any(flmdb_txn *t, flmdb_mslot *sl, int *any);
+/* A copy of the pending mappings in key order (koff into *keys); the
+ * caller frees both. */
+int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys);
+/* Records a mapping in the transaction's pending run. */
+int flmdb_runs_put(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		   size_t idlen, uint64_t h, uint64_t seq, uint32_t len);
+/* At commit: writes pending mappings as a run, compacts runs, or merges
+ * them all into `ids`, by size (see lmdb_runs.c). */
+int flmdb_runs_flush(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err);
+void flmdb_slot_free(flmdb_mslot *sl);
+/* Frees up to *budget run entries of a dropped index; 1 when none are left. */
+int flmdb_runs_purge(flmdb *s, MDB_txn *txn, uint32_t ix, size_t *budget,
+		     int *done);
+
+/* Id-ordered merge of an index's `ids`, runs and pending mappings. Each
+ * next() yields an id once, with its newest mapping (seq 0: removed). */
+typedef struct flmdb_src {
+	MDB_cursor *c;         /* NULL: the pending array */
+	size_t pfx;            /* key bytes before the id: 4 (ids), 8 (run) */
+	uint64_t no;           /* ix or run number those bytes hold */
+	const unsigned char *k;
+	size_t klen;
+	uint64_t seq;
+	uint32_t len;
+	int live, adv;
+	size_t pi;             /* pending: position in pe */
+} flmdb_src;
+
+typedef struct flmdb_merge {
+	flmdb_src *src;        /* src[0] newest ... src[n-1] oldest */
+	size_t n;
+	flmdb_pent *pe;        /* pending mappings in key order */
+	char *pkeys;
+	size_t pn;
+} flmdb_merge;
+
+/* Sources: pending mappings if `pending`, runs[from..] and `ids` if
+ * `tree`; positioned at the first id >= after (all if alen is 0). */
+int flmdb_merge_open(flmdb_txn *t, flmdb_mslot *sl, int pending,
+		     size_t from, int tree, const unsigned char *after,
+		     size_t alen, flmdb_merge *m);
+/* 0 with the next id, MDB_NOTFOUND at the end, or an LMDB error. */
+int flmdb_merge_next(flmdb_merge *m, const unsigned char **id, size_t *idlen,
+		     uint64_t *seq, uint32_t *len);
+void flmdb_merge_close(flmdb_merge *m);
 
 /* lmdb_index.c */
 int flmdb_ix_create(fstore_txn *t, uint32_t ix, ferry_err *err);

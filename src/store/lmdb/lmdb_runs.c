@@ -1,0 +1,588 @@
+/*
+ * lmdb_runs.c - recent id mappings, kept as sorted runs beside the id tree.
+ *
+ * Why: a synced commit of ids in random order dirtied one 4 KiB leaf of
+ * `ids` per id (3-4 KB written per 0.45 KB document, docs/benchmarks.md),
+ * which capped ferryd's bulk at ~40 k docs/s. Instead, a write transaction
+ * keeps the mappings it makes in memory (the pending table); at commit
+ * they become one sorted run in `idrun`, appended at the end of that
+ * table, with a Bloom filter in `runs`. Lookups ask the pending table,
+ * then the runs newest first (through their filters), then `ids`.
+ *
+ * When an index has more than run_max runs, the newest are merged into
+ * one; when its runs would hold run_merge ids or a quarter of the index,
+ * they are all merged into `ids` in one sorted pass, which rewrites each
+ * leaf of the tree at most once. All of it happens inside the writer's
+ * LMDB transaction, so other processes, snapshots and crashes see the runs
+ * exactly as committed. LMDB has no such structure, hence this file.
+ */
+#include <stdlib.h>
+
+#include "core/err.h"
+#include "store/lmdb/lmdb_int.h"
+
+#define RUN_HDR 16       /* format(4) count(4) nblocks(4) reserved(4) */
+#define BLOOM_BLOCK 64   /* bytes: one cache line per lookup */
+#define BLOOM_BITS 10    /* per id: about 1 % false positives */
+#define BLOOM_PROBES 7
+
+/* ---- hashing and Bloom filters ---- */
+
+uint64_t flmdb_id_hash(const char *id, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)id;
+	uint64_t h = UINT64_C(0x243f6a8885a308d3) ^ n, w;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+		h ^= h >> 32;
+	}
+	w = 0;
+	if (n)
+		memcpy(&w, p, n);
+	h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+	h ^= h >> 29;
+	h *= UINT64_C(0xbf58476d1ce4e5b9);
+	return h ^ (h >> 32);
+}
+
+static uint32_t bloom_blocks(uint64_t count)
+{
+	uint64_t b = (count * BLOOM_BITS + BLOOM_BLOCK * 8 - 1) /
+		     (BLOOM_BLOCK * 8);
+	return b ? (uint32_t)b : 1;
+}
+
+/* The block of h (its high half), and BLOOM_PROBES bits in it taken 9 at a
+ * time from a second hash (its low half, multiplied). */
+static size_t bloom_off(uint32_t nb, uint64_t h)
+{
+	return (size_t)(((h >> 32) * nb) >> 32) * BLOOM_BLOCK;
+}
+
+static void bloom_add(unsigned char *bl, uint32_t nb, uint64_t h)
+{
+	unsigned char *b = bl + bloom_off(nb, h);
+	uint64_t g = h * UINT64_C(0xc2b2ae3d27d4eb4f);
+	for (int i = 0; i < BLOOM_PROBES; i++, g >>= 9)
+		b[(g & 511) >> 3] |= (unsigned char)(1u << (g & 7));
+}
+
+static int bloom_test(const unsigned char *bl, uint32_t nb, uint64_t h)
+{
+	const unsigned char *b = bl + bloom_off(nb, h);
+	uint64_t g = h * UINT64_C(0xc2b2ae3d27d4eb4f);
+	for (int i = 0; i < BLOOM_PROBES; i++, g >>= 9)
+		if (!(b[(g & 511) >> 3] & (1u << (g & 7))))
+			return 0;
+	return 1;
+}
+
+/* LMDB's default key order: bytes, then the shorter first. */
+static int keycmp(const unsigned char *a, size_t an, const unsigned char *b,
+		  size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* ---- the pending table ---- */
+
+static flmdb_pent *pend_find(flmdb_pend *p, const char *id, size_t n,
+			     uint64_t h)
+{
+	if (!p->n)
+		return NULL;
+	for (size_t j = h & (p->tcap - 1); p->tab[j];
+	     j = (j + 1) & (p->tcap - 1)) {
+		flmdb_pent *e = &p->e[p->tab[j] - 1];
+		if (e->hash == h && e->klen == n &&
+		    !memcmp(p->keys + e->koff, id, n))
+			return e;
+	}
+	return NULL;
+}
+
+static int pend_grow(flmdb_pend *p, size_t idlen)
+{
+	if ((p->n + 1) * 2 > p->tcap) {
+		size_t cap = p->tcap ? p->tcap * 2 : 1024;
+		uint32_t *tab = calloc(cap, sizeof *tab);
+		if (!tab)
+			return ENOMEM;
+		for (size_t i = 0; i < p->n; i++) {
+			size_t j = p->e[i].hash & (cap - 1);
+			while (tab[j])
+				j = (j + 1) & (cap - 1);
+			tab[j] = (uint32_t)(i + 1);
+		}
+		free(p->tab);
+		p->tab = tab;
+		p->tcap = cap;
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 512;
+		flmdb_pent *e = realloc(p->e, cap * sizeof *e);
+		if (!e)
+			return ENOMEM;
+		p->e = e;
+		p->cap = cap;
+	}
+	if (p->klen + idlen > p->kcap) {
+		size_t cap = p->kcap ? p->kcap * 2 : 16384;
+		while (cap < p->klen + idlen)
+			cap *= 2;
+		char *k = realloc(p->keys, cap);
+		if (!k)
+			return ENOMEM;
+		p->keys = k;
+		p->kcap = cap;
+	}
+	return 0;
+}
+
+int flmdb_runs_put(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		   size_t idlen, uint64_t h, uint64_t seq, uint32_t len)
+{
+	flmdb_pend *p = &sl->pend;
+	flmdb_pent *e = pend_find(p, id, idlen, h);
+	(void)t;
+	if (e) {
+		e->seq = seq;
+		e->len = len;
+		return 0;
+	}
+	if (pend_grow(p, idlen))
+		return ENOMEM;
+	if (p->n && !p->unsorted) {
+		flmdb_pent *last = &p->e[p->n - 1];
+		p->unsorted = keycmp((unsigned char *)p->keys + last->koff,
+				     last->klen, (const unsigned char *)id,
+				     idlen) > 0;
+	}
+	e = &p->e[p->n];
+	*e = (flmdb_pent){h, seq, len, (uint32_t)p->klen, (uint32_t)idlen};
+	memcpy(p->keys + p->klen, id, idlen);
+	p->klen += idlen;
+	size_t j = h & (p->tcap - 1);
+	while (p->tab[j])
+		j = (j + 1) & (p->tcap - 1);
+	p->tab[j] = (uint32_t)++p->n;
+	return 0;
+}
+
+static void pend_clear(flmdb_pend *p)
+{
+	if (p->n)
+		memset(p->tab, 0, p->tcap * sizeof *p->tab);
+	p->n = 0;
+	p->klen = 0;
+	p->unsorted = 0;
+}
+
+void flmdb_slot_free(flmdb_mslot *sl)
+{
+	free(sl->runs);
+	free(sl->pend.e);
+	free(sl->pend.tab);
+	free(sl->pend.keys);
+	memset(sl, 0, sizeof *sl);
+}
+
+/* ---- sorting pending entries by key ---- */
+
+typedef struct pkey {
+	uint64_t pfx; /* the first 8 key bytes, big-endian */
+	uint32_t i;
+} pkey;
+
+static int pkey_cmp(const void *a, const void *b, void *ctx)
+{
+	const flmdb_pend *p = ctx;
+	const flmdb_pent *x = &p->e[((const pkey *)a)->i];
+	const flmdb_pent *y = &p->e[((const pkey *)b)->i];
+	return keycmp((const unsigned char *)p->keys + x->koff, x->klen,
+		      (const unsigned char *)p->keys + y->koff, y->klen);
+}
+
+/* An LSD radix sort on the 8-byte prefixes, then a comparison sort of
+ * each group of equal prefixes (ids that share their first 8 bytes). */
+static void pkey_sort(const flmdb_pend *p, pkey *a, pkey *tmp, size_t n)
+{
+	pkey *src = a, *dst = tmp;
+	for (unsigned sh = 0; sh < 64; sh += 8) {
+		size_t cnt[256] = {0};
+		for (size_t i = 0; i < n; i++)
+			cnt[src[i].pfx >> sh & 255]++;
+		if (cnt[src[0].pfx >> sh & 255] == n)
+			continue; /* every key has the same byte here */
+		for (size_t d = 0, sum = 0; d < 256; d++) {
+			size_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[src[i].pfx >> sh & 255]++] = src[i];
+		pkey *x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].pfx == a[i].pfx; j++)
+			;
+		if (j - i > 1)
+			qsort_r(a + i, j - i, sizeof *a, pkey_cmp, (void *)p);
+	}
+}
+
+int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys)
+{
+	flmdb_pent *e = malloc((p->n ? p->n : 1) * sizeof *e);
+	char *k = malloc(p->klen ? p->klen : 1);
+	pkey *a = p->unsorted ? malloc(p->n * 2 * sizeof *a) : NULL;
+	if (!e || !k || (p->unsorted && !a)) {
+		free(e);
+		free(k);
+		free(a);
+		return ENOMEM;
+	}
+	for (size_t i = 0; a && i < p->n; i++) {
+		unsigned char b[8] = {0};
+		memcpy(b, p->keys + p->e[i].koff, p->e[i].klen < 8 ?
+		       p->e[i].klen : 8);
+		a[i].pfx = flmdb_rd64(b);
+		a[i].i = (uint32_t)i;
+	}
+	if (a)
+		pkey_sort(p, a, a + p->n, p->n);
+	for (size_t i = 0, off = 0; i < p->n; i++) {
+		e[i] = p->e[a ? a[i].i : i];
+		memcpy(k + off, p->keys + e[i].koff, e[i].klen);
+		e[i].koff = (uint32_t)off;
+		off += e[i].klen;
+	}
+	free(a);
+	*out = e;
+	*keys = k;
+	return 0;
+}
+
+/* ---- the runs of an index ---- */
+
+int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl)
+{
+	if (sl->runs_loaded)
+		return 0;
+	sl->nruns = 0;
+	sl->run_ids = 0;
+	if (!t->s->has_runs) {
+		sl->runs_loaded = 1;
+		return 0;
+	}
+	MDB_cursor *c;
+	unsigned char kb[4];
+	flmdb_be32(kb, sl->ix);
+	MDB_val k = {4, kb}, v;
+	int rc = mdb_cursor_open(t->txn, t->s->runs, &c);
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const unsigned char *d = v.mv_data;
+		if (k.mv_size != 12 || flmdb_rd32(k.mv_data) != sl->ix)
+			break;
+		uint32_t nb = v.mv_size >= RUN_HDR ? flmdb_rd32(d + 8) : 0;
+		if (!nb || v.mv_size != RUN_HDR + (size_t)nb * BLOOM_BLOCK) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (sl->nruns == sl->caprun) {
+			size_t cap = sl->caprun ? sl->caprun * 2 : 16;
+			flmdb_run *r = realloc(sl->runs, cap * sizeof *r);
+			if (!r) {
+				rc = ENOMEM;
+				break;
+			}
+			sl->runs = r;
+			sl->caprun = cap;
+		}
+		flmdb_run *r = &sl->runs[sl->nruns++];
+		r->no = flmdb_rd64((const unsigned char *)k.mv_data + 4);
+		r->count = flmdb_rd32(d + 4);
+		r->nblocks = nb;
+		r->bloom = d + RUN_HDR;
+		sl->run_ids += r->count;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	sl->runs_loaded = !rc;
+	return rc;
+}
+
+int flmdb_runs_any(flmdb_txn *t, flmdb_mslot *sl, int *any)
+{
+	int rc = sl->pend.n ? 0 : flmdb_runs_load(t, sl);
+	*any = sl->pend.n || sl->nruns;
+	return rc;
+}
+
+int flmdb_runs_find(flmdb_txn *t, flmdb_mslot *sl, const char *id,
+		    size_t idlen, uint64_t h, uint64_t *seq, uint32_t *len)
+{
+	flmdb_pent *e = pend_find(&sl->pend, id, idlen, h);
+	if (e) {
+		*seq = e->seq;
+		*len = e->len;
+		return 0;
+	}
+	int rc = flmdb_runs_load(t, sl);
+	if (rc)
+		return rc;
+	unsigned char kb[8 + FLMDB_RUN_ID_MAX];
+	memcpy(kb + 8, id, idlen);
+	for (size_t i = sl->nruns; i-- > 0;) {
+		flmdb_run *r = &sl->runs[i];
+		if (!bloom_test(r->bloom, r->nblocks, h))
+			continue;
+		flmdb_be64(kb, r->no);
+		MDB_val k = {8 + idlen, kb}, v;
+		rc = mdb_get(t->txn, t->s->idrun, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		if (v.mv_size != 12)
+			return MDB_CORRUPTED;
+		*seq = flmdb_rd64(v.mv_data);
+		*len = flmdb_rd32((const unsigned char *)v.mv_data + 8);
+		return 0;
+	}
+	return MDB_NOTFOUND;
+}
+
+/* ---- writing, compacting and merging runs ---- */
+
+/* Deletes runs[from..] of sl: their entries in `idrun`, then their
+ * headers in `runs`. */
+static int runs_drop(flmdb_txn *t, flmdb_mslot *sl, size_t from)
+{
+	MDB_cursor *c = NULL;
+	int rc = mdb_cursor_open(t->txn, t->s->idrun, &c);
+	for (size_t i = from; i < sl->nruns && !rc; i++) {
+		unsigned char kb[12];
+		flmdb_be64(kb, sl->runs[i].no);
+		MDB_val k = {8, kb}, v;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		     !rc && k.mv_size > 8 &&
+		     flmdb_rd64(k.mv_data) == sl->runs[i].no;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT))
+			if ((rc = mdb_cursor_del(c, 0)))
+				break;
+		if (rc == MDB_NOTFOUND || rc == EINVAL || !rc) {
+			flmdb_be32(kb, sl->ix);
+			flmdb_be64(kb + 4, sl->runs[i].no);
+			k = (MDB_val){12, kb};
+			rc = mdb_del(t->txn, t->s->runs, &k, NULL);
+		}
+	}
+	if (c)
+		mdb_cursor_close(c);
+	sl->runs_loaded = 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Takes the next run number from the counter in `runs` (key 0x00, before
+ * every index's). Numbers only grow, so a new run's keys come last in
+ * `idrun` (they are appended) and a newer run has a higher number. */
+static int run_number(flmdb_txn *t, uint64_t *no)
+{
+	unsigned char kb[1] = {0}, vb[8];
+	MDB_val k = {1, kb}, v;
+	int rc = 0;
+	if (!t->run_next) {
+		rc = mdb_get(t->txn, t->s->runs, &k, &v);
+		if (!rc && v.mv_size != 8)
+			return MDB_CORRUPTED;
+		t->run_next = rc ? 1 : flmdb_rd64(v.mv_data);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	*no = t->run_next++;
+	flmdb_be64(vb, t->run_next);
+	v = (MDB_val){8, vb};
+	return mdb_put(t->txn, t->s->runs, &k, &v, 0);
+}
+
+/* Writes pending mappings (if `pending`) and runs[from..] as one new run,
+ * then drops those runs. */
+static int run_write(flmdb_txn *t, flmdb_mslot *sl, int pending,
+		     size_t from)
+{
+	uint64_t cap = pending ? sl->pend.n : 0, no = 0;
+	for (size_t i = from; i < sl->nruns; i++)
+		cap += sl->runs[i].count;
+	uint32_t nb = bloom_blocks(cap), count = 0;
+	unsigned char *hdr = calloc(1, RUN_HDR + (size_t)nb * BLOOM_BLOCK);
+	unsigned char kb[8 + FLMDB_RUN_ID_MAX], vb[12];
+	const unsigned char *id;
+	size_t idlen;
+	uint64_t seq;
+	uint32_t len;
+	MDB_cursor *wc = NULL;
+	flmdb_merge m;
+	int rc = flmdb_merge_open(t, sl, pending, from, 0, NULL, 0, &m);
+	if (!rc && !hdr)
+		rc = ENOMEM;
+	if (!rc)
+		rc = mdb_cursor_open(t->txn, t->s->idrun, &wc);
+	if (!rc)
+		rc = run_number(t, &no);
+	flmdb_be64(kb, no);
+	while (!rc && !(rc = flmdb_merge_next(&m, &id, &idlen, &seq, &len))) {
+		memcpy(kb + 8, id, idlen);
+		flmdb_be64(vb, seq);
+		flmdb_be32(vb + 8, len);
+		MDB_val k = {8 + idlen, kb}, v = {12, vb};
+		if ((rc = mdb_cursor_put(wc, &k, &v, MDB_APPEND)))
+			break;
+		bloom_add(hdr + RUN_HDR, nb, flmdb_id_hash((const char *)id,
+							   idlen));
+		count++;
+	}
+	flmdb_merge_close(&m);
+	if (wc)
+		mdb_cursor_close(wc);
+	if (rc == MDB_NOTFOUND) {
+		flmdb_be32(hdr, 1);
+		flmdb_be32(hdr + 4, count);
+		flmdb_be32(hdr + 8, nb);
+		flmdb_be32(kb, sl->ix);
+		flmdb_be64(kb + 4, no);
+		MDB_val k = {12, kb}, v = {RUN_HDR + (size_t)nb * BLOOM_BLOCK,
+					   hdr};
+		rc = mdb_put(t->txn, t->s->runs, &k, &v, 0);
+	}
+	if (!rc)
+		rc = runs_drop(t, sl, from);
+	free(hdr);
+	return rc;
+}
+
+/* Applies pending mappings and every run to `ids` in key order (a
+ * removed id is deleted from it), then drops the runs. */
+static int runs_merge_tree(flmdb_txn *t, flmdb_mslot *sl)
+{
+	unsigned char kb[4 + FLMDB_RUN_ID_MAX], vb[12];
+	const unsigned char *id;
+	size_t idlen;
+	uint64_t seq;
+	uint32_t len;
+	MDB_cursor *c = NULL;
+	flmdb_merge m;
+	int rc = flmdb_merge_open(t, sl, 1, 0, 0, NULL, 0, &m);
+	if (!rc)
+		rc = mdb_cursor_open(t->txn, t->s->ids, &c);
+	flmdb_be32(kb, sl->ix);
+	while (!rc && !(rc = flmdb_merge_next(&m, &id, &idlen, &seq, &len))) {
+		memcpy(kb + 4, id, idlen);
+		MDB_val k = {4 + idlen, kb}, v = {12, vb};
+		if (!seq) {
+			rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+			rc = rc ? rc == MDB_NOTFOUND ? 0 : rc : mdb_cursor_del(c, 0);
+			continue;
+		}
+		flmdb_be64(vb, seq);
+		flmdb_be32(vb + 8, len);
+		rc = mdb_cursor_put(c, &k, &v, 0);
+	}
+	flmdb_merge_close(&m);
+	if (c)
+		mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? runs_drop(t, sl, 0) : rc;
+}
+
+/* Which runs a new run takes in with the pending mappings: none while
+ * the index has at most run_max runs; otherwise the newest ones, walking
+ * back until a run is over twice the size of everything newer (so that
+ * big old runs are not rewritten for small new ones), and at least half. */
+static size_t runs_take(const flmdb_mslot *sl, unsigned run_max)
+{
+	size_t n = sl->nruns, from = n;
+	if (n + 1 <= run_max)
+		return n;
+	uint64_t acc = sl->pend.n;
+	while (from > 0 && sl->runs[from - 1].count <= 2 * acc)
+		acc += sl->runs[--from].count;
+	return from > n / 2 ? n / 2 : from;
+}
+
+int flmdb_runs_flush(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err)
+{
+	if (!sl->pend.n)
+		return 0;
+	int rc = flmdb_runs_load(t, sl);
+	uint64_t size = sl->m.docs + sl->m.tombs;
+	uint64_t limit = size / 4 > t->s->run_merge ? size / 4 :
+		t->s->run_merge;
+	if (!rc && sl->pend.n + sl->run_ids >= limit)
+		rc = runs_merge_tree(t, sl);
+	else if (!rc)
+		rc = run_write(t, sl, 1, runs_take(sl, t->s->run_max));
+	pend_clear(&sl->pend);
+	sl->runs_loaded = 0;
+	return rc ? flmdb_error(rc, err, "writing recent ids") : 0;
+}
+
+/* ---- dropped indices ---- */
+
+int flmdb_runs_purge(flmdb *s, MDB_txn *txn, uint32_t ix, size_t *budget,
+		     int *done)
+{
+	MDB_cursor *rc_ = NULL, *ic = NULL;
+	unsigned char kb[12];
+	MDB_val k, v;
+	int rc = 0;
+	*done = 1;
+	if (!s->has_runs)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, s->runs, &rc_)) ||
+	    (rc = mdb_cursor_open(txn, s->idrun, &ic)))
+		goto out;
+	flmdb_be32(kb, ix);
+	k = (MDB_val){4, kb};
+	for (rc = mdb_cursor_get(rc_, &k, &v, MDB_SET_RANGE); !rc;
+	     rc = mdb_cursor_get(rc_, &k, &v, MDB_GET_CURRENT)) {
+		if (k.mv_size != 12 || flmdb_rd32(k.mv_data) != ix)
+			break;
+		uint64_t no = flmdb_rd64((const unsigned char *)k.mv_data + 4);
+		unsigned char nb[8];
+		flmdb_be64(nb, no);
+		MDB_val ik = {8, nb}, iv;
+		for (rc = mdb_cursor_get(ic, &ik, &iv, MDB_SET_RANGE);
+		     !rc && *budget && ik.mv_size > 8 &&
+		     flmdb_rd64(ik.mv_data) == no;
+		     rc = mdb_cursor_get(ic, &ik, &iv, MDB_GET_CURRENT)) {
+			if ((rc = mdb_cursor_del(ic, 0)))
+				break;
+			(*budget)--;
+		}
+		if (rc && rc != MDB_NOTFOUND && rc != EINVAL)
+			break;
+		if (!*budget) {
+			*done = 0;
+			rc = 0;
+			break;
+		}
+		if ((rc = mdb_cursor_del(rc_, 0)))
+			break;
+	}
+out:
+	if (ic)
+		mdb_cursor_close(ic);
+	if (rc_)
+		mdb_cursor_close(rc_);
+	return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
+}
