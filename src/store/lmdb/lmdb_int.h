@@ -152,14 +152,14 @@ int flmdb_trim_tombs(flmdb_txn *t, flmdb_mslot *slot, ferry_err *err);
 #define FLMDB_RUN_ID_MAX (511 - 8)
 uint64_t flmdb_id_hash(const char *id, size_t n);
 /* The newest mapping of id among pending writes and runs: 0 and *seq
- * (0 if the id was removed) and *len, or FERRY_ENOTFOUND: `ids` decides. */
+ * (0 if the id was removed) and *len, or MDB_NOTFOUND: `ids` decides.
+ * Like the rest of lmdb_runs.c and lmdb_merge.c, returns LMDB or errno
+ * codes; callers turn them into ferry codes with flmdb_error(). */
 int flmdb_runs_find(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 		    size_t idlen, uint64_t h, uint64_t *seq, uint32_t *len);
 /* Lists ix's runs in sl->runs (once per transaction, and again after
  * runs change). */
 int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl);
-/* *any: 1 if ix has runs or pending mappings. */
-int flmdb_runs_any(flmdb_txn *t, flmdb_mslot *sl, int *any);
 /* A copy of the pending mappings in key order (koff into *keys); the
  * caller frees both. */
 int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys);
@@ -170,7 +170,8 @@ int flmdb_runs_put(flmdb_txn *t, flmdb_mslot *sl, const char *id,
  * them all into `ids`, by size (see lmdb_runs.c). */
 int flmdb_runs_flush(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err);
 void flmdb_slot_free(flmdb_mslot *sl);
-/* Frees up to *budget run entries of a dropped index; 1 when none are left. */
+/* Frees up to *budget run entries of a dropped index; *done is 1 when
+ * none are left. */
 int flmdb_runs_purge(flmdb *s, MDB_txn *txn, uint32_t ix, size_t *budget,
 		     int *done);
 

@@ -14,7 +14,8 @@
 static int keycmp(const unsigned char *a, size_t an, const unsigned char *b,
 		  size_t bn)
 {
-	int c = memcmp(a, b, an < bn ? an : bn);
+	size_t n = an < bn ? an : bn;
+	int c = n ? memcmp(a, b, n) : 0;
 	return c ? c : (an > bn) - (an < bn);
 }
 

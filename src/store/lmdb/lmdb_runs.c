@@ -82,7 +82,8 @@ static int bloom_test(const unsigned char *bl, uint32_t nb, uint64_t h)
 static int keycmp(const unsigned char *a, size_t an, const unsigned char *b,
 		  size_t bn)
 {
-	int c = memcmp(a, b, an < bn ? an : bn);
+	size_t n = an < bn ? an : bn;
+	int c = n ? memcmp(a, b, n) : 0;
 	return c ? c : (an > bn) - (an < bn);
 }
 
@@ -319,13 +320,6 @@ int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl)
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 	sl->runs_loaded = !rc;
-	return rc;
-}
-
-int flmdb_runs_any(flmdb_txn *t, flmdb_mslot *sl, int *any)
-{
-	int rc = sl->pend.n ? 0 : flmdb_runs_load(t, sl);
-	*any = sl->pend.n || sl->nruns;
 	return rc;
 }
 
