@@ -227,11 +227,17 @@ static int id_claim(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 			*stored = !rc;
 			if (rc)
 				goto fail;
+			if (sl->m.filtered) { /* the filter misses this id */
+				sl->m.filtered = 0;
+				sl->dirty = 1;
+			}
 			return 0;
 		}
 		v = (MDB_val){12, vb};
 	}
 	t->ids_miss++;
+	if (idlen <= FLMDB_RUN_ID_MAX && flmdb_tree_absent(t, sl, h))
+		return 0;
 	rc = mdb_get(t->txn, t->s->ids, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;

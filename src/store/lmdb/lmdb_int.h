@@ -11,6 +11,7 @@
  *   docs     ix(4) seq(8)        -> idlen(2) id body   (live documents)
  *   tombs    ix(4) seq(8)        -> time_ms(8) id      (deleted ids)
  *   runs     ix(4) run(8)        -> run header + Bloom filter
+ *            ix(4) 0(8)          -> the same over the index's ids in `ids`
  *            0x00                -> the next run number(8)
  *   idrun    run(8) id           -> seq(8) | len(4)   (seq 0: id removed)
  *
@@ -51,7 +52,7 @@ typedef struct flmdb {
 
 typedef struct flmdb_meta {
 	uint32_t format; /* 1 */
-	uint32_t pad;
+	uint32_t filtered; /* 1: the tree filter (lmdb_runs.c) covers `ids` */
 	uint64_t next_seq, docs, bytes, tombs, horizon;
 } flmdb_meta;
 
@@ -88,6 +89,7 @@ typedef struct flmdb_mslot {
 	flmdb_meta m;
 	int runs_loaded; /* runs[] is valid for this transaction */
 	flmdb_run *runs; /* oldest first */
+	flmdb_run tree;  /* the filter of ix's ids in `ids` (run number 0) */
 	size_t nruns, caprun;
 	uint64_t run_ids;
 	flmdb_pend pend;
@@ -157,9 +159,11 @@ uint64_t flmdb_id_hash(const char *id, size_t n);
  * codes; callers turn them into ferry codes with flmdb_error(). */
 int flmdb_runs_find(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 		    size_t idlen, uint64_t h, uint64_t *seq, uint32_t *len);
-/* Lists ix's runs in sl->runs (once per transaction, and again after
- * runs change). */
+/* Lists ix's runs in sl->runs and its tree filter in sl->tree (once per
+ * transaction, and again after runs change). */
 int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl);
+/* 1 if the tree filter says id (hash h) is certainly not in `ids`. */
+int flmdb_tree_absent(flmdb_txn *t, flmdb_mslot *sl, uint64_t h);
 /* A copy of the pending mappings in key order (koff into *keys); the
  * caller frees both. */
 int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys);
@@ -175,6 +179,23 @@ void flmdb_slot_free(flmdb_mslot *sl);
 int flmdb_runs_purge(flmdb *s, MDB_txn *txn, uint32_t ix, size_t *budget,
 		     int *done);
 
+/* A run is stored in blocks of up to FLMDB_BLOCK_MAX bytes, each one
+ * overflow page, under the key run(8) + the block's first id: entries
+ * klen(2) id seq(8) len(4), then their offsets (2 each), then their
+ * count (2). Per-entry LMDB operations cost more than the run's bytes. */
+#define FLMDB_BLOCK_MAX (4096 - 16)
+typedef struct flmdb_block {
+	const unsigned char *p;
+	unsigned n;
+	size_t size;
+} flmdb_block;
+/* Checks a block value: 0, or MDB_CORRUPTED. */
+int flmdb_block_open(const MDB_val *v, flmdb_block *b);
+/* Entry i of a block. */
+void flmdb_block_entry(const flmdb_block *b, unsigned i,
+		       const unsigned char **id, size_t *idlen, uint64_t *seq,
+		       uint32_t *len);
+
 /* Id-ordered merge of an index's `ids`, runs and pending mappings. Each
  * next() yields an id once, with its newest mapping (seq 0: removed). */
 typedef struct flmdb_src {
@@ -187,6 +208,8 @@ typedef struct flmdb_src {
 	uint32_t len;
 	int live, adv;
 	size_t pi;             /* pending: position in pe */
+	flmdb_block blk;       /* run: the block being read */
+	unsigned bi;           /* run: position in blk */
 } flmdb_src;
 
 typedef struct flmdb_merge {

@@ -19,25 +19,68 @@ static int keycmp(const unsigned char *a, size_t an, const unsigned char *b,
 	return c ? c : (an > bn) - (an < bn);
 }
 
+int flmdb_block_open(const MDB_val *v, flmdb_block *b)
+{
+	const unsigned char *p = v->mv_data;
+	if (v->mv_size < 2)
+		return MDB_CORRUPTED;
+	b->p = p;
+	b->size = v->mv_size;
+	b->n = (unsigned)p[v->mv_size - 2] << 8 | p[v->mv_size - 1];
+	if (!b->n || 2 + (2 + 14) * (size_t)b->n > v->mv_size)
+		return MDB_CORRUPTED;
+	const unsigned char *offs = p + v->mv_size - 2 - 2 * (size_t)b->n;
+	for (unsigned i = 0; i < b->n; i++) { /* every entry inside */
+		size_t o = (size_t)offs[2 * i] << 8 | offs[2 * i + 1];
+		if (o + 14 > (size_t)(offs - p) ||
+		    o + 14 + ((size_t)p[o] << 8 | p[o + 1]) > (size_t)(offs - p))
+			return MDB_CORRUPTED;
+	}
+	return 0;
+}
+
+void flmdb_block_entry(const flmdb_block *b, unsigned i,
+		       const unsigned char **id, size_t *idlen, uint64_t *seq,
+		       uint32_t *len)
+{
+	const unsigned char *offs = b->p + b->size - 2 - 2 * (size_t)b->n;
+	const unsigned char *e = b->p + ((size_t)offs[2 * i] << 8 |
+					 offs[2 * i + 1]);
+	*idlen = (size_t)e[0] << 8 | e[1];
+	*id = e + 2;
+	*seq = flmdb_rd64(e + 2 + *idlen);
+	*len = flmdb_rd32(e + 10 + *idlen);
+}
+
+static void src_pending(flmdb_merge *m, flmdb_src *s)
+{
+	s->live = s->pi < m->pn;
+	if (s->live) {
+		const flmdb_pent *e = &m->pe[s->pi];
+		s->k = (const unsigned char *)m->pkeys + e->koff;
+		s->klen = e->klen;
+		s->seq = e->seq;
+		s->len = e->len;
+	}
+}
+
 /* Reads the entry under a source's cursor (after moving it by op), or
- * marks the source finished when it left its prefix. */
+ * marks the source finished when it left its prefix. A run's cursor
+ * moves by blocks, and within a block by bi. */
 static int src_read(flmdb_merge *m, flmdb_src *s, MDB_cursor_op op,
 		    MDB_val *k)
 {
+	MDB_val v;
 	if (!s->c) {
-		if (op == MDB_NEXT)
-			s->pi++;
-		s->live = s->pi < m->pn;
-		if (s->live) {
-			const flmdb_pent *e = &m->pe[s->pi];
-			s->k = (const unsigned char *)m->pkeys + e->koff;
-			s->klen = e->klen;
-			s->seq = e->seq;
-			s->len = e->len;
-		}
+		s->pi += op == MDB_NEXT;
+		src_pending(m, s);
 		return 0;
 	}
-	MDB_val v;
+	if (s->pfx == 8 && op == MDB_NEXT && ++s->bi < s->blk.n) {
+		flmdb_block_entry(&s->blk, s->bi, &s->k, &s->klen, &s->seq,
+				  &s->len);
+		return 0;
+	}
 	int rc = mdb_cursor_get(s->c, k, &v, op);
 	s->live = 0;
 	if (rc == MDB_NOTFOUND)
@@ -48,22 +91,32 @@ static int src_read(flmdb_merge *m, flmdb_src *s, MDB_cursor_op op,
 	uint64_t no = s->pfx == 4 ? flmdb_rd32(kp) : flmdb_rd64(kp);
 	if (k->mv_size <= s->pfx || no != s->no)
 		return 0;
+	s->live = 1;
+	if (s->pfx == 8) {
+		if ((rc = flmdb_block_open(&v, &s->blk)))
+			return rc;
+		s->bi = 0;
+		flmdb_block_entry(&s->blk, 0, &s->k, &s->klen, &s->seq,
+				  &s->len);
+		return 0;
+	}
 	if (v.mv_size != 12)
 		return MDB_CORRUPTED;
 	s->k = kp + s->pfx;
 	s->klen = k->mv_size - s->pfx;
 	s->seq = flmdb_rd64(v.mv_data);
 	s->len = flmdb_rd32((const unsigned char *)v.mv_data + 8);
-	s->live = 1;
 	return 0;
 }
 
-/* Puts a source on its first id >= after. */
+/* Puts a source on its first id >= after. A run starts from the block
+ * before the first one keyed >= after: that block may hold it. */
 static int src_seek(flmdb_merge *m, flmdb_src *s, const unsigned char *after,
 		    size_t alen)
 {
 	unsigned char kb[8 + 511];
 	size_t n = alen;
+	int rc;
 	if (!s->c) {
 		size_t lo = 0, hi = m->pn;
 		while (lo < hi) { /* the first entry >= after */
@@ -76,7 +129,8 @@ static int src_seek(flmdb_merge *m, flmdb_src *s, const unsigned char *after,
 				hi = mid;
 		}
 		s->pi = lo;
-		return src_read(m, s, MDB_GET_CURRENT, NULL);
+		src_pending(m, s);
+		return 0;
 	}
 	if (s->pfx + n > 511)
 		n = 511 - s->pfx; /* a shorter prefix sorts first: skip below */
@@ -86,8 +140,25 @@ static int src_seek(flmdb_merge *m, flmdb_src *s, const unsigned char *after,
 		flmdb_be64(kb, s->no);
 	if (n)
 		memcpy(kb + s->pfx, after, n);
-	MDB_val k = {s->pfx + n, kb};
-	int rc = src_read(m, s, MDB_SET_RANGE, &k);
+	MDB_val k = {s->pfx + n, kb}, v;
+	if (s->pfx == 8 && alen) {
+		rc = mdb_cursor_get(s->c, &k, &v, MDB_SET_RANGE);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		rc = mdb_cursor_get(s->c, &k, &v, rc == MDB_NOTFOUND ?
+				    MDB_LAST : MDB_PREV);
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(s->c, &k, &v, MDB_FIRST);
+		if (rc)
+			return rc == MDB_NOTFOUND ? 0 : rc;
+		if (k.mv_size <= 8 || flmdb_rd64(k.mv_data) != s->no) {
+			rc = src_read(m, s, MDB_NEXT, &k);
+		} else {
+			rc = src_read(m, s, MDB_GET_CURRENT, &k);
+		}
+	} else {
+		rc = src_read(m, s, MDB_SET_RANGE, &k);
+	}
 	while (!rc && s->live && keycmp(s->k, s->klen, after, alen) < 0)
 		rc = src_read(m, s, MDB_NEXT, &k);
 	return rc;
