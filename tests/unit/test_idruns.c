@@ -1491,6 +1491,48 @@ static void test_trimmed_tombstones(void **state)
 	model_free(&m);
 }
 
+/* The tree filter (built when runs merge into the id tree) must stop
+ * answering once ids are appended to the tree outside a merge: ids
+ * written in key order past the end after a merge, then written again,
+ * are replacements (created 0), never second copies. */
+static void test_tree_filter_appends(void **state)
+{
+	enum { RANDOM = 600, TAIL = 300 };
+	tdb *t = *state;
+	ferry_err err = {0, ""};
+	ferry_write_result r;
+	ferry_index_info info;
+	uint64_t rs = test_seed(8);
+	char id[32], body[64];
+	reopen(t, "100", "3");
+	t_create(t->db, "tf");
+	for (int i = 0; i < RANDOM; i++) { /* random ids: runs, merges */
+		snprintf(id, sizeof id, "m%016llx",
+			 (unsigned long long)rnd_next(&rs));
+		int bl = snprintf(body, sizeof body, "{\"i\":%d}", i);
+		T_OK(ferry_doc_put(t->db, "tf", id, strlen(id), body,
+				   (size_t)bl, FERRY_OP_INDEX, &r, &err), &err);
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < TAIL; i++) { /* past every "m..." id */
+			snprintf(id, sizeof id, "z%06d", i);
+			int bl = snprintf(body, sizeof body, "{\"p\":%d}", pass);
+			T_OK(ferry_doc_put(t->db, "tf", id, strlen(id), body,
+					   (size_t)bl, FERRY_OP_INDEX, &r, &err),
+			     &err);
+			if (r.created != !pass)
+				fail_msg("pass %d, %s: created %d", pass, id,
+					 r.created);
+		}
+	T_OK(ferry_index_get(t->db, "tf", &info, &err), &err);
+	assert_int_equal(info.docs, RANDOM + TAIL);
+	uint64_t seq;
+	char *b = t_get(t->db, "tf", "z000123", &seq);
+	assert_non_null(b);
+	assert_string_equal(b, "{\"p\":1}");
+	ferry_free(b);
+}
+
 int main(void)
 {
 	const char *s = getenv("TEST_SEED");
@@ -1508,6 +1550,7 @@ int main(void)
 		T(test_kill9),
 		T(test_delete_recreate),
 		T(test_trimmed_tombstones),
+		T(test_tree_filter_appends),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
