@@ -99,7 +99,7 @@ static int map_put(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 		   size_t idlen, uint64_t h, uint64_t seq, uint32_t len)
 {
 	if (idlen <= FLMDB_RUN_ID_MAX)
-		return flmdb_runs_put(t, sl, id, idlen, h, seq, len);
+		return flmdb_pend_put(&sl->pend, id, idlen, h, seq, len);
 	if (seq)
 		return id_store(t, sl->ix, id, idlen, seq, len);
 	unsigned char kb[KEYBUF];

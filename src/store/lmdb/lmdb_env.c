@@ -262,6 +262,17 @@ static int flmdb_txn_commit(fstore_txn *base, ferry_err *err)
 
 /* ---- per-index counters ---- */
 
+/* Frees what a slot holds besides its counters: runs list, pending table. */
+void flmdb_slot_free(flmdb_mslot *sl)
+{
+	free(sl->runs);
+	free(sl->pend.e);
+	free(sl->pend.tab);
+	free(sl->pend.keys);
+	memset(sl, 0, sizeof *sl);
+}
+
+
 int flmdb_meta_get(flmdb_txn *t, uint32_t ix, flmdb_mslot **out)
 {
 	for (size_t i = 0; i < t->nslots; i++)

@@ -128,12 +128,22 @@ static inline uint64_t flmdb_rd64(const unsigned char *p)
 	return (uint64_t)flmdb_rd32(p) << 32 | flmdb_rd32(p + 4);
 }
 
+/* LMDB's default key order: bytes, then the shorter first. */
+static inline int flmdb_keycmp(const unsigned char *a, size_t an,
+			       const unsigned char *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn;
+	int c = n ? memcmp(a, b, n) : 0;
+	return c ? c : (an > bn) - (an < bn);
+}
+
 /* Maps an LMDB or errno code to a ferry code with a message. */
 int flmdb_error(int rc, ferry_err *err, const char *what);
 /* The per-index counters of ix inside txn t (loaded once, written at
  * commit). FERRY_ENOTFOUND if ix does not exist. */
 int flmdb_meta_get(flmdb_txn *t, uint32_t ix, flmdb_mslot **out);
 int flmdb_meta_flush(flmdb_txn *t, ferry_err *err);
+void flmdb_slot_free(flmdb_mslot *sl);
 int64_t flmdb_now_ms(void);
 
 /* lmdb_docs.c */
@@ -164,16 +174,19 @@ int flmdb_runs_find(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl);
 /* 1 if the tree filter says id (hash h) is certainly not in `ids`. */
 int flmdb_tree_absent(flmdb_txn *t, flmdb_mslot *sl, uint64_t h);
+/* lmdb_pend.c: a transaction's mappings of one index, not yet in a run. */
+flmdb_pent *flmdb_pend_find(flmdb_pend *p, const char *id, size_t n,
+			    uint64_t h);
+/* Records (or replaces) the mapping of id; ENOMEM. */
+int flmdb_pend_put(flmdb_pend *p, const char *id, size_t idlen, uint64_t h,
+		   uint64_t seq, uint32_t len);
+void flmdb_pend_clear(flmdb_pend *p);
 /* A copy of the pending mappings in key order (koff into *keys); the
  * caller frees both. */
 int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys);
-/* Records a mapping in the transaction's pending run. */
-int flmdb_runs_put(flmdb_txn *t, flmdb_mslot *sl, const char *id,
-		   size_t idlen, uint64_t h, uint64_t seq, uint32_t len);
 /* At commit: writes pending mappings as a run, compacts runs, or merges
  * them all into `ids`, by size (see lmdb_runs.c). */
 int flmdb_runs_flush(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err);
-void flmdb_slot_free(flmdb_mslot *sl);
 /* Frees up to *budget run entries of a dropped index; *done is 1 when
  * none are left. */
 int flmdb_runs_purge(flmdb *s, MDB_txn *txn, uint32_t ix, size_t *budget,

@@ -11,14 +11,6 @@
 
 #include "store/lmdb/lmdb_int.h"
 
-static int keycmp(const unsigned char *a, size_t an, const unsigned char *b,
-		  size_t bn)
-{
-	size_t n = an < bn ? an : bn;
-	int c = n ? memcmp(a, b, n) : 0;
-	return c ? c : (an > bn) - (an < bn);
-}
-
 int flmdb_block_open(const MDB_val *v, flmdb_block *b)
 {
 	const unsigned char *p = v->mv_data;
@@ -122,7 +114,7 @@ static int src_seek(flmdb_merge *m, flmdb_src *s, const unsigned char *after,
 		while (lo < hi) { /* the first entry >= after */
 			size_t mid = lo + (hi - lo) / 2;
 			const flmdb_pent *e = &m->pe[mid];
-			if (keycmp((const unsigned char *)m->pkeys + e->koff,
+			if (flmdb_keycmp((const unsigned char *)m->pkeys + e->koff,
 				   e->klen, after, alen) < 0)
 				lo = mid + 1;
 			else
@@ -159,7 +151,7 @@ static int src_seek(flmdb_merge *m, flmdb_src *s, const unsigned char *after,
 	} else {
 		rc = src_read(m, s, MDB_SET_RANGE, &k);
 	}
-	while (!rc && s->live && keycmp(s->k, s->klen, after, alen) < 0)
+	while (!rc && s->live && flmdb_keycmp(s->k, s->klen, after, alen) < 0)
 		rc = src_read(m, s, MDB_NEXT, &k);
 	return rc;
 }
@@ -223,7 +215,7 @@ int flmdb_merge_next(flmdb_merge *m, const unsigned char **id, size_t *idlen,
 	for (size_t i = 0; i < m->n; i++) {
 		flmdb_src *s = &m->src[i];
 		if (s->live &&
-		    (!best || keycmp(s->k, s->klen, best->k, best->klen) < 0))
+		    (!best || flmdb_keycmp(s->k, s->klen, best->k, best->klen) < 0))
 			best = s;
 	}
 	if (!best)

@@ -5,16 +5,18 @@
  * `ids` per id (3-4 KB written per 0.45 KB document, docs/benchmarks.md),
  * which capped ferryd's bulk at ~40 k docs/s. Instead, a write transaction
  * keeps the mappings it makes in memory (the pending table); at commit
- * they become one sorted run in `idrun`, appended at the end of that
- * table, with a Bloom filter in `runs`. Lookups ask the pending table,
- * then the runs newest first (through their filters), then `ids`.
+ * they become one sorted run in `idrun`, packed in blocks and appended at
+ * the end of that table, with a Bloom filter in `runs`. Lookups ask the
+ * pending table, then the runs newest first (through their filters), then
+ * `ids` (through a filter of its ids, rebuilt at each merge).
  *
  * When an index has more than run_max runs, the newest are merged into
  * one; when its runs would hold run_merge ids or a quarter of the index,
  * they are all merged into `ids` in one sorted pass, which rewrites each
  * leaf of the tree at most once. All of it happens inside the writer's
  * LMDB transaction, so other processes, snapshots and crashes see the runs
- * exactly as committed. LMDB has no such structure, hence this file.
+ * exactly as committed. LMDB has no such structure, hence this file; the
+ * id-ordered merge of the sources is in lmdb_merge.c.
  */
 #include <stdlib.h>
 
@@ -77,198 +79,6 @@ static int bloom_test(const unsigned char *bl, uint32_t nb, uint64_t h)
 		if (!(b[(g & 511) >> 3] & (1u << (g & 7))))
 			return 0;
 	return 1;
-}
-
-/* LMDB's default key order: bytes, then the shorter first. */
-static int keycmp(const unsigned char *a, size_t an, const unsigned char *b,
-		  size_t bn)
-{
-	size_t n = an < bn ? an : bn;
-	int c = n ? memcmp(a, b, n) : 0;
-	return c ? c : (an > bn) - (an < bn);
-}
-
-/* ---- the pending table ---- */
-
-static flmdb_pent *pend_find(flmdb_pend *p, const char *id, size_t n,
-			     uint64_t h)
-{
-	if (!p->n)
-		return NULL;
-	for (size_t j = h & (p->tcap - 1); p->tab[j];
-	     j = (j + 1) & (p->tcap - 1)) {
-		flmdb_pent *e = &p->e[p->tab[j] - 1];
-		if (e->hash == h && e->klen == n &&
-		    !memcmp(p->keys + e->koff, id, n))
-			return e;
-	}
-	return NULL;
-}
-
-static int pend_grow(flmdb_pend *p, size_t idlen)
-{
-	if ((p->n + 1) * 2 > p->tcap) {
-		size_t cap = p->tcap ? p->tcap * 2 : 1024;
-		uint32_t *tab = calloc(cap, sizeof *tab);
-		if (!tab)
-			return ENOMEM;
-		for (size_t i = 0; i < p->n; i++) {
-			size_t j = p->e[i].hash & (cap - 1);
-			while (tab[j])
-				j = (j + 1) & (cap - 1);
-			tab[j] = (uint32_t)(i + 1);
-		}
-		free(p->tab);
-		p->tab = tab;
-		p->tcap = cap;
-	}
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 512;
-		flmdb_pent *e = realloc(p->e, cap * sizeof *e);
-		if (!e)
-			return ENOMEM;
-		p->e = e;
-		p->cap = cap;
-	}
-	if (p->klen + idlen > p->kcap) {
-		size_t cap = p->kcap ? p->kcap * 2 : 16384;
-		while (cap < p->klen + idlen)
-			cap *= 2;
-		char *k = realloc(p->keys, cap);
-		if (!k)
-			return ENOMEM;
-		p->keys = k;
-		p->kcap = cap;
-	}
-	return 0;
-}
-
-int flmdb_runs_put(flmdb_txn *t, flmdb_mslot *sl, const char *id,
-		   size_t idlen, uint64_t h, uint64_t seq, uint32_t len)
-{
-	flmdb_pend *p = &sl->pend;
-	flmdb_pent *e = pend_find(p, id, idlen, h);
-	(void)t;
-	if (e) {
-		e->seq = seq;
-		e->len = len;
-		return 0;
-	}
-	if (pend_grow(p, idlen))
-		return ENOMEM;
-	if (p->n && !p->unsorted) {
-		flmdb_pent *last = &p->e[p->n - 1];
-		p->unsorted = keycmp((unsigned char *)p->keys + last->koff,
-				     last->klen, (const unsigned char *)id,
-				     idlen) > 0;
-	}
-	e = &p->e[p->n];
-	*e = (flmdb_pent){h, seq, len, (uint32_t)p->klen, (uint32_t)idlen};
-	memcpy(p->keys + p->klen, id, idlen);
-	p->klen += idlen;
-	size_t j = h & (p->tcap - 1);
-	while (p->tab[j])
-		j = (j + 1) & (p->tcap - 1);
-	p->tab[j] = (uint32_t)++p->n;
-	return 0;
-}
-
-static void pend_clear(flmdb_pend *p)
-{
-	if (p->n)
-		memset(p->tab, 0, p->tcap * sizeof *p->tab);
-	p->n = 0;
-	p->klen = 0;
-	p->unsorted = 0;
-}
-
-void flmdb_slot_free(flmdb_mslot *sl)
-{
-	free(sl->runs);
-	free(sl->pend.e);
-	free(sl->pend.tab);
-	free(sl->pend.keys);
-	memset(sl, 0, sizeof *sl);
-}
-
-/* ---- sorting pending entries by key ---- */
-
-typedef struct pkey {
-	uint64_t pfx; /* the first 8 key bytes, big-endian */
-	uint32_t i;
-} pkey;
-
-static int pkey_cmp(const void *a, const void *b, void *ctx)
-{
-	const flmdb_pend *p = ctx;
-	const flmdb_pent *x = &p->e[((const pkey *)a)->i];
-	const flmdb_pent *y = &p->e[((const pkey *)b)->i];
-	return keycmp((const unsigned char *)p->keys + x->koff, x->klen,
-		      (const unsigned char *)p->keys + y->koff, y->klen);
-}
-
-/* An LSD radix sort on the 8-byte prefixes, then a comparison sort of
- * each group of equal prefixes (ids that share their first 8 bytes). */
-static void pkey_sort(const flmdb_pend *p, pkey *a, pkey *tmp, size_t n)
-{
-	pkey *src = a, *dst = tmp;
-	for (unsigned sh = 0; sh < 64; sh += 8) {
-		size_t cnt[256] = {0};
-		for (size_t i = 0; i < n; i++)
-			cnt[src[i].pfx >> sh & 255]++;
-		if (cnt[src[0].pfx >> sh & 255] == n)
-			continue; /* every key has the same byte here */
-		for (size_t d = 0, sum = 0; d < 256; d++) {
-			size_t c = cnt[d];
-			cnt[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[cnt[src[i].pfx >> sh & 255]++] = src[i];
-		pkey *x = src;
-		src = dst;
-		dst = x;
-	}
-	if (src != a)
-		memcpy(a, src, n * sizeof *a);
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && a[j].pfx == a[i].pfx; j++)
-			;
-		if (j - i > 1)
-			qsort_r(a + i, j - i, sizeof *a, pkey_cmp, (void *)p);
-	}
-}
-
-int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys)
-{
-	flmdb_pent *e = malloc((p->n ? p->n : 1) * sizeof *e);
-	char *k = malloc(p->klen ? p->klen : 1);
-	pkey *a = p->unsorted ? malloc(p->n * 2 * sizeof *a) : NULL;
-	if (!e || !k || (p->unsorted && !a)) {
-		free(e);
-		free(k);
-		free(a);
-		return ENOMEM;
-	}
-	for (size_t i = 0; a && i < p->n; i++) {
-		unsigned char b[8] = {0};
-		memcpy(b, p->keys + p->e[i].koff, p->e[i].klen < 8 ?
-		       p->e[i].klen : 8);
-		a[i].pfx = flmdb_rd64(b);
-		a[i].i = (uint32_t)i;
-	}
-	if (a)
-		pkey_sort(p, a, a + p->n, p->n);
-	for (size_t i = 0, off = 0; i < p->n; i++) {
-		e[i] = p->e[a ? a[i].i : i];
-		memcpy(k + off, p->keys + e[i].koff, e[i].klen);
-		e[i].koff = (uint32_t)off;
-		off += e[i].klen;
-	}
-	free(a);
-	*out = e;
-	*keys = k;
-	return 0;
 }
 
 /* ---- the runs of an index ---- */
@@ -361,7 +171,7 @@ static int block_find(MDB_cursor *c, uint64_t no, const unsigned char *id,
 		const unsigned char *e;
 		size_t elen;
 		flmdb_block_entry(&b, mid, &e, &elen, seq, len);
-		int cmp = keycmp(e, elen, id, idlen);
+		int cmp = flmdb_keycmp(e, elen, id, idlen);
 		if (!cmp)
 			return 0;
 		if (cmp < 0)
@@ -375,7 +185,7 @@ static int block_find(MDB_cursor *c, uint64_t no, const unsigned char *id,
 int flmdb_runs_find(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 		    size_t idlen, uint64_t h, uint64_t *seq, uint32_t *len)
 {
-	flmdb_pent *e = pend_find(&sl->pend, id, idlen, h);
+	flmdb_pent *e = flmdb_pend_find(&sl->pend, id, idlen, h);
 	if (e) {
 		*seq = e->seq;
 		*len = e->len;
@@ -673,7 +483,7 @@ int flmdb_runs_flush(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err)
 		rc = runs_merge_tree(t, sl);
 	else if (!rc)
 		rc = run_write(t, sl, 1, runs_take(sl, t->s->run_max));
-	pend_clear(&sl->pend);
+	flmdb_pend_clear(&sl->pend);
 	sl->runs_loaded = 0;
 	return rc ? flmdb_error(rc, err, "writing recent ids") : 0;
 }
