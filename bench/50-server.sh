@@ -22,7 +22,10 @@
 #     are <tag>-<uuid>: adjacent within a request, as time-ordered ids
 #     would be (4 connections), which is far cheaper for the id tree.
 #     Every response must be 200 with "errors":false, and docs.count must
-#     grow by at least 1000 per counted request.
+#     grow by at least 1000 per counted request. Every bulk run starts from
+#     the same data dir (the N loaded profiles, copied aside before the
+#     first run, copied back and synced before each), so that repeats
+#     (BENCH_REPEAT) measure the same index, not one that earlier runs grew.
 # PostgreSQL (Debian's; started as bench/20-upgrade.sh does: a fresh
 # cluster in a temporary directory, user postgres when run as root,
 # stopped on exit; here it also listens on a free 127.0.0.1 port so that
@@ -211,7 +214,7 @@ pg_start() {
 cleanup() {
 	srv_stop
 	pg_stop
-	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$DATA" "$IN"
+	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$DATA" "$DATA.base" "$IN"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -331,15 +334,34 @@ measure() {
 	pick "${runs[@]}"
 }
 
+# bulk_fresh: restarts ferryd on a fresh copy of the loaded data dir
+# ($DATA.base), synced so that the run's first fsync does not write it.
+bulk_fresh() {
+	srv_stop
+	rm -rf "$DATA" && cp -a "$DATA.base" "$DATA" && sync && srv_start
+}
+
 # bulk_run KIND CONNS: one wrk run with template bulk-KIND (random or
-# ordered) at CONNS connections, its ids tagged KIND-CONNS.RUN so that no
-# run repeats another's; counts the requests for the docs.count check.
+# ordered) at CONNS connections from the loaded data dir, its ids tagged
+# KIND-CONNS.RUN so that no run repeats another's; then checks that
+# docs.count grew by tpl_docs per counted request (+ those in flight when
+# wrk stopped).
 bulk_run() {
-	local kind=$1 conns=$2
+	local kind=$1 conns=$2 before after want
 	run=$((run + 1))
+	bulk_fresh || return 1
+	before=$(srv_docs)
 	wrk_once "bulk-$kind-c$conns" "$conns" 1 bench/wrk/bulk.lua \
 		"$IN/bulk-$kind" "$kind-$conns.$run" || return 1
-	counted=$((counted + M_REQ)) slack=$((slack + conns))
+	bulk_hwm=$(srv_hwm)
+	after=$(srv_docs)
+	want=$((${before:-0} + M_REQ * tpl_docs))
+	if [ -z "$after" ] || [ "$after" -lt "$want" ] ||
+		[ "$after" -gt $((want + (conns + 2) * tpl_docs)) ]; then
+		echo "$BENCH_STAGE: after $M_REQ bulk requests of $tpl_docs new documents" \
+			"profile holds '${after:-?}' documents, not $want (+ in flight)" >&2
+		status=1
+	fi
 }
 
 ms() { [ -n "${1:-}" ] && awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }' || echo "n/a"; }
@@ -519,7 +541,9 @@ else
 		pg_stop
 
 		# -------------------------------------------------- bulk ingest
-		before=$(srv_docs) counted=0 slack=0
+		srv_stop
+		rm -rf "$DATA.base"
+		cp -a "$DATA" "$DATA.base" || fail "copying the data dir failed" "$LOG"
 		for kc in random:4 random:1 ordered:4; do
 			kind=${kc%:*} conns=${kc#*:} run=0
 			if measure bulk_run "$kind" "$conns"; then
@@ -546,17 +570,7 @@ else
 				fail "wrk bulk ($kind ids, $conns connection(s)) failed" "$LOG"
 			fi
 		done
-		bulk_hwm=$(srv_hwm)
-		# Every counted request must have added tpl_docs new documents;
-		# requests in flight when wrk stopped may have added a few more.
-		after=$(srv_docs)
-		want=$((${before:-0} + counted * tpl_docs))
-		if [ -z "$after" ] || [ "$after" -lt "$want" ] ||
-			[ "$after" -gt $((want + (slack + 2) * tpl_docs)) ]; then
-			echo "$BENCH_STAGE: after $counted bulk requests of $tpl_docs new documents" \
-				"profile holds '${after:-?}' documents, not $want (+ in flight)" >&2
-			status=1
-		fi
+		rm -rf "$DATA.base"
 	fi
 	srv_stop
 	if grep -qi 'error\|abort\|sanitizer' "$SLOG"; then
@@ -602,7 +616,8 @@ bench_row "pgbench SELECT by id (req/s)" "$pgg_rate" "" \
 	"$pgg_cores" "$pgg_cc")"
 bench_summary "  (bulk: wrk, 1 thread, $tpl_docs new profiles per request ($tpl_bytes B); random" \
 	"ids are <uuid>-<tag>, spread over the key space like UUIDs, ordered ids <tag>-<uuid>," \
-	"adjacent within a request like time-ordered ids; ferryd data dir" \
+	"adjacent within a request like time-ordered ids; each bulk run starts from the" \
+	"loaded data dir, copied back and synced; ferryd data dir" \
 	"$(awk -v b="${data_bytes:-0}" 'BEGIN { printf "%.1f MiB", b / 1048576 }') at the end;" \
 	"peak RSS is ferryd's VmHWM, mapped LMDB pages included; CPU is server + client" \
 	"cores used over the run (/proc; PostgreSQL's are its backends); waited: the cores'" \
