@@ -24,15 +24,6 @@ static int setup(void **state)
 	return t_state_setup(state, "changes");
 }
 
-static uint64_t rnd_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 /* One change as read back, copied out of the reader. */
 typedef struct chg {
 	char id[24];
@@ -195,8 +186,8 @@ static void test_changes_since_model(void **state)
 		ferry_bulk_clear(b);
 		for (int k = 0; k < BATCH; k++) {
 			char id[16], body[64];
-			int j = (int)(rnd_next(&rs) % IDS);
-			enum ferry_op op = rnd_next(&rs) % 4 == 0 ? FERRY_OP_DELETE
+			int j = (int)(t_rnd_next(&rs) % IDS);
+			enum ferry_op op = t_rnd_next(&rs) % 4 == 0 ? FERRY_OP_DELETE
 								   : FERRY_OP_INDEX;
 			snprintf(id, sizeof id, "id%05d", j);
 			int bl = snprintf(body, sizeof body, "{\"v\":%d}", done + k);
@@ -371,8 +362,8 @@ static void *writer_main(void *p)
 		ferry_bulk_clear(b);
 		for (int k = 0; k < 25; k++) {
 			char id[32], body[96];
-			unsigned j = (unsigned)(rnd_next(&rs) % 20000);
-			int what = (int)(rnd_next(&rs) % 3);
+			unsigned j = (unsigned)(t_rnd_next(&rs) % 20000);
+			int what = (int)(t_rnd_next(&rs) % 3);
 			if (what == 2)
 				snprintf(id, sizeof id, "%05u-new%u", j, fresh++);
 			else

@@ -34,15 +34,6 @@ static int setup(void **state)
 	return t_state_setup(state, "engine");
 }
 
-static uint64_t rnd_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 /* Byte order of ids as LMDB keys: memcmp, then the shorter first. */
 static int id_cmp(const char *a, size_t al, const char *b, size_t bl)
 {
@@ -1083,7 +1074,7 @@ static void test_scan_order_resume(void **state)
 	uint64_t rs = 88172645463325252u;
 	for (int i = 0; i < N; i++) {
 		char buf[64];
-		int len = 1 + (int)(rnd_next(&rs) % 12);
+		int len = 1 + (int)(t_rnd_next(&rs) % 12);
 		snprintf(buf, sizeof buf, "%08x%s", (unsigned)(i * 2654435761u),
 			 "abcdefghijkl" + (12 - len));
 		ids[i] = strdup(buf);
@@ -1295,8 +1286,8 @@ static void *churn_main(void *p)
 		ferry_bulk_clear(b);
 		for (int k = 0; k < 20; k++) {
 			char id[64], body[128];
-			unsigned j = (unsigned)(rnd_next(&rs) % (uint64_t)c->nstable);
-			int what = (int)(rnd_next(&rs) % 4);
+			unsigned j = (unsigned)(t_rnd_next(&rs) % (uint64_t)c->nstable);
+			int what = (int)(t_rnd_next(&rs) % 4);
 			if (what == 0)
 				snprintf(id, sizeof id, "%06u-s", j);
 			else if (what == 3)
@@ -1739,7 +1730,7 @@ static void *mt_reader(void *p)
 		if (w == 0)
 			continue;
 		char id[16];
-		int j = (int)(rnd_next(&rs) % (uint64_t)w);
+		int j = (int)(t_rnd_next(&rs) % (uint64_t)w);
 		snprintf(id, sizeof id, "w%06d", j);
 		char *body = NULL;
 		size_t len;

@@ -48,18 +48,9 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static uint64_t rnd_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 static uint64_t rnd_below(uint64_t *s, uint64_t n)
 {
-	return n ? rnd_next(s) % n : 0;
+	return n ? t_rnd_next(s) % n : 0;
 }
 
 /* Each test has its own stream, so that one can be changed alone. */
@@ -252,7 +243,7 @@ static void pool_random(idvec *iv, size_t n, uint64_t *rs)
 {
 	char buf[64];
 	for (size_t i = 0; i < n; i++) {
-		uint64_t a = rnd_next(rs), b = rnd_next(rs);
+		uint64_t a = t_rnd_next(rs), b = t_rnd_next(rs);
 		int l;
 		if (i % 4 == 0)
 			l = snprintf(buf, sizeof buf,
@@ -1403,9 +1394,9 @@ static void test_delete_recreate(void **state)
 	t_create(t->db, "churn");
 	t_create(t->db, "keep");
 	pool_random(&iv, 2500, &rs);
-	model_init(&c, t->db, "churn", &iv, rnd_next(&rs));
+	model_init(&c, t->db, "churn", &iv, t_rnd_next(&rs));
 	pool_random(&iv, 1500, &rs);
-	model_init(&k, t->db, "keep", &iv, rnd_next(&rs));
+	model_init(&k, t->db, "keep", &iv, t_rnd_next(&rs));
 	for (int i = 0; i < 30; i++) { /* their runs interleave */
 		run_commits(&c, t->db, 6, 0);
 		run_commits(&k, t->db, 1, 0);
@@ -1452,7 +1443,7 @@ static void test_trimmed_tombstones(void **state)
 	t_create(t->db, "tt");
 	for (int i = 0; i < N; i++)
 		idvec_push(&iv, id, (size_t)snprintf(id, sizeof id, "t%016llx",
-			(unsigned long long)rnd_next(&rs)));
+			(unsigned long long)t_rnd_next(&rs)));
 	model_init(&m, t->db, "tt", &iv, rs);
 	size_t *perm = malloc(m.n * sizeof *perm), *again = NULL;
 	assert_non_null(perm);
@@ -1508,7 +1499,7 @@ static void test_tree_filter_appends(void **state)
 	t_create(t->db, "tf");
 	for (int i = 0; i < RANDOM; i++) { /* random ids: runs, merges */
 		snprintf(id, sizeof id, "m%016llx",
-			 (unsigned long long)rnd_next(&rs));
+			 (unsigned long long)t_rnd_next(&rs));
 		int bl = snprintf(body, sizeof body, "{\"i\":%d}", i);
 		T_OK(ferry_doc_put(t->db, "tf", id, strlen(id), body,
 				   (size_t)bl, FERRY_OP_INDEX, &r, &err), &err);

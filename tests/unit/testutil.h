@@ -11,6 +11,7 @@
 #define FERRY_TESTUTIL_H
 
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,16 @@
 		if (!strstr((s), (part)))                                    \
 			fail_msg("'%s' does not contain '%s'", (s), (part)); \
 	} while (0)
+
+/* xorshift64: the suites' reproducible pseudo-random numbers (*s != 0). */
+static inline uint64_t t_rnd_next(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
 
 typedef struct tdb {
 	char dir[512];

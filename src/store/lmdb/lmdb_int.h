@@ -158,6 +158,13 @@ int flmdb_doc_scan(fstore_txn *t, uint32_t ix, const char *after,
 int flmdb_changes(fstore_txn *t, uint32_t ix, uint64_t since, size_t limit,
 		  fstore_visit fn, void *ctx);
 int flmdb_trim_tombs(flmdb_txn *t, flmdb_mslot *slot, ferry_err *err);
+/* A 64-bit sort key and the position it came from. */
+typedef struct flmdb_ksort {
+	uint64_t k;
+	size_t i;
+} flmdb_ksort;
+/* Stable LSD radix sort of a[0..n) by k, using tmp[0..n). */
+void flmdb_radix_sort(flmdb_ksort *a, flmdb_ksort *tmp, size_t n);
 
 /* lmdb_runs.c. Ids longer than FLMDB_RUN_ID_MAX bytes never go into runs
  * (their `ids` key is hashed), so `ids` alone answers for them. */

@@ -102,46 +102,24 @@ void flmdb_pend_clear(flmdb_pend *p)
 	p->unsorted = 0;
 }
 
-typedef struct pkey {
-	uint64_t pfx; /* the first 8 key bytes, big-endian */
-	uint32_t i;
-} pkey;
-
+/* Orders entries that share their first 8 key bytes (ksort.k). */
 static int pkey_cmp(const void *a, const void *b, void *ctx)
 {
 	const flmdb_pend *p = ctx;
-	const flmdb_pent *x = &p->e[((const pkey *)a)->i];
-	const flmdb_pent *y = &p->e[((const pkey *)b)->i];
+	const flmdb_pent *x = &p->e[((const flmdb_ksort *)a)->i];
+	const flmdb_pent *y = &p->e[((const flmdb_ksort *)b)->i];
 	return flmdb_keycmp((const unsigned char *)p->keys + x->koff, x->klen,
 		      (const unsigned char *)p->keys + y->koff, y->klen);
 }
 
-/* An LSD radix sort on the 8-byte prefixes, then a comparison sort of
- * each group of equal prefixes (ids that share their first 8 bytes). */
-static void pkey_sort(const flmdb_pend *p, pkey *a, pkey *tmp, size_t n)
+/* A radix sort on the 8-byte prefixes, then a comparison sort of each
+ * group of equal prefixes (ids that share their first 8 bytes). */
+static void pkey_sort(const flmdb_pend *p, flmdb_ksort *a, flmdb_ksort *tmp,
+		      size_t n)
 {
-	pkey *src = a, *dst = tmp;
-	for (unsigned sh = 0; sh < 64; sh += 8) {
-		size_t cnt[256] = {0};
-		for (size_t i = 0; i < n; i++)
-			cnt[src[i].pfx >> sh & 255]++;
-		if (cnt[src[0].pfx >> sh & 255] == n)
-			continue; /* every key has the same byte here */
-		for (size_t d = 0, sum = 0; d < 256; d++) {
-			size_t c = cnt[d];
-			cnt[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[cnt[src[i].pfx >> sh & 255]++] = src[i];
-		pkey *x = src;
-		src = dst;
-		dst = x;
-	}
-	if (src != a)
-		memcpy(a, src, n * sizeof *a);
+	flmdb_radix_sort(a, tmp, n);
 	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && a[j].pfx == a[i].pfx; j++)
+		for (j = i + 1; j < n && a[j].k == a[i].k; j++)
 			;
 		if (j - i > 1)
 			qsort_r(a + i, j - i, sizeof *a, pkey_cmp, (void *)p);
@@ -152,7 +130,7 @@ int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys)
 {
 	flmdb_pent *e = malloc((p->n ? p->n : 1) * sizeof *e);
 	char *k = malloc(p->klen ? p->klen : 1);
-	pkey *a = p->unsorted ? malloc(p->n * 2 * sizeof *a) : NULL;
+	flmdb_ksort *a = p->unsorted ? malloc(p->n * 2 * sizeof *a) : NULL;
 	if (!e || !k || (p->unsorted && !a)) {
 		free(e);
 		free(k);
@@ -163,8 +141,8 @@ int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys)
 		unsigned char b[8] = {0};
 		memcpy(b, p->keys + p->e[i].koff, p->e[i].klen < 8 ?
 		       p->e[i].klen : 8);
-		a[i].pfx = flmdb_rd64(b);
-		a[i].i = (uint32_t)i;
+		a[i].k = flmdb_rd64(b);
+		a[i].i = i;
 	}
 	if (a)
 		pkey_sort(p, a, a + p->n, p->n);

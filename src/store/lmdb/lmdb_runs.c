@@ -216,28 +216,40 @@ int flmdb_runs_find(flmdb_txn *t, flmdb_mslot *sl, const char *id,
 
 /* ---- writing, compacting and merging runs ---- */
 
-/* Deletes runs[from..] of sl: their entries in `idrun`, then their
+/* Deletes the blocks of run `no` from `idrun` through cursor c, at most
+ * *budget of them (counted off): 0 when none are left or the budget ran
+ * out, or an LMDB error. */
+static int blocks_del(MDB_cursor *c, uint64_t no, size_t *budget)
+{
+	unsigned char kb[8];
+	flmdb_be64(kb, no);
+	MDB_val k = {8, kb}, v;
+	int rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     !rc && *budget && k.mv_size > 8 && flmdb_rd64(k.mv_data) == no;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) {
+		if ((rc = mdb_cursor_del(c, 0)))
+			return rc;
+		(*budget)--;
+	}
+	return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
+}
+
+/* Deletes runs[from..] of sl: their blocks in `idrun`, then their
  * headers in `runs`. */
 static int runs_drop(flmdb_txn *t, flmdb_mslot *sl, size_t from)
 {
 	MDB_cursor *c = NULL;
+	size_t all = SIZE_MAX;
 	int rc = mdb_cursor_open(t->txn, t->s->idrun, &c);
 	for (size_t i = from; i < sl->nruns && !rc; i++) {
 		unsigned char kb[12];
-		flmdb_be64(kb, sl->runs[i].no);
-		MDB_val k = {8, kb}, v;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		     !rc && k.mv_size > 8 &&
-		     flmdb_rd64(k.mv_data) == sl->runs[i].no;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT))
-			if ((rc = mdb_cursor_del(c, 0)))
-				break;
-		if (rc == MDB_NOTFOUND || rc == EINVAL || !rc) {
-			flmdb_be32(kb, sl->ix);
-			flmdb_be64(kb + 4, sl->runs[i].no);
-			k = (MDB_val){12, kb};
-			rc = mdb_del(t->txn, t->s->runs, &k, NULL);
-		}
+		if ((rc = blocks_del(c, sl->runs[i].no, &all)))
+			break;
+		flmdb_be32(kb, sl->ix);
+		flmdb_be64(kb + 4, sl->runs[i].no);
+		MDB_val k = {12, kb};
+		rc = mdb_del(t->txn, t->s->runs, &k, NULL);
 	}
 	if (c)
 		mdb_cursor_close(c);
@@ -510,18 +522,7 @@ int flmdb_runs_purge(flmdb *s, MDB_txn *txn, uint32_t ix, size_t *budget,
 		if (k.mv_size != 12 || flmdb_rd32(k.mv_data) != ix)
 			break;
 		uint64_t no = flmdb_rd64((const unsigned char *)k.mv_data + 4);
-		unsigned char nb[8];
-		flmdb_be64(nb, no);
-		MDB_val ik = {8, nb}, iv;
-		for (rc = mdb_cursor_get(ic, &ik, &iv, MDB_SET_RANGE);
-		     !rc && *budget && ik.mv_size > 8 &&
-		     flmdb_rd64(ik.mv_data) == no;
-		     rc = mdb_cursor_get(ic, &ik, &iv, MDB_GET_CURRENT)) {
-			if ((rc = mdb_cursor_del(ic, 0)))
-				break;
-			(*budget)--;
-		}
-		if (rc && rc != MDB_NOTFOUND && rc != EINVAL)
+		if ((rc = blocks_del(ic, no, budget)))
 			break;
 		if (!*budget) {
 			*done = 0;
