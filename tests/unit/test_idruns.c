@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <lmdb.h>
 #include <openssl/evp.h>
 
 #include "testutil.h"
@@ -1524,6 +1525,48 @@ static void test_tree_filter_appends(void **state)
 	ferry_free(b);
 }
 
+/* Entries of one LMDB table of the data dir, read with LMDB itself. */
+static size_t lmdb_entries(const char *dir, const char *table)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st = {0};
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0644),
+			 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	if (mdb_dbi_open(txn, table, 0, &dbi) == 0)
+		mdb_stat(txn, dbi, &st);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return st.ms_entries;
+}
+
+/* Deleting every index frees its runs too: no block is left in idrun,
+ * and runs holds only the run counter. */
+static void test_purge_frees_runs(void **state)
+{
+	tdb *t = *state;
+	ferry_err err = {0, ""};
+	model m;
+	idvec iv = {0};
+	uint64_t rs = test_seed(9);
+	reopen(t, "100000", "4"); /* no merge into the tree: runs stay */
+	t_create(t->db, "gone");
+	pool_random(&iv, 3000, &rs);
+	model_init(&m, t->db, "gone", &iv, rs);
+	run_commits(&m, t->db, 40, 0);
+	T_CHECK(chk_all(t->db, &m, why));
+	assert_true(lmdb_entries(t->dir, "idrun") > 0);
+	T_OK(ferry_index_delete(t->db, "gone", 1, &err), &err);
+	T_OK(fdb_purge(t->db, &err), &err);
+	assert_int_equal(lmdb_entries(t->dir, "idrun"), 0);
+	assert_int_equal(lmdb_entries(t->dir, "runs"), 1);
+	model_free(&m);
+}
+
 int main(void)
 {
 	const char *s = getenv("TEST_SEED");
@@ -1542,6 +1585,7 @@ int main(void)
 		T(test_delete_recreate),
 		T(test_trimmed_tombstones),
 		T(test_tree_filter_appends),
+		T(test_purge_frees_runs),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
