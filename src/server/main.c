@@ -35,7 +35,7 @@ static void usage(FILE *f)
 	      "                      switches them off\n"
 	      "  FERRY_MIGRATIONS    migration files (default ./migrations)\n"
 	      "  FERRY_MAX_BODY      request body limit in bytes (default 100 MiB)\n"
-	      "  FERRY_THREADS       HTTP worker threads (default 2 x cores, >= 4)\n"
+	      "  FERRY_THREADS       HTTP worker threads (default 8 x cores, >= 16)\n"
 	      "  FERRY_ACCESS_LOG    file for the access log, '-' for stdout\n"
 	      "                      (default), 'off' for none\n"
 	      "  FERRY_SLM_INTERVAL  seconds between lifecycle-policy checks (60)\n"
@@ -237,8 +237,11 @@ static int configure(fsrv *s)
 	snprintf(s->release, sizeof(s->release), "%s", rel ? rel : "");
 	s->max_body = (size_t)env_long("FERRY_MAX_BODY", 100L << 20, 1024,
 				       1L << 30);
+	/* A worker waits out its request's group commit (fsync) and every
+	 * connection it owns waits with it; with 4 workers, 4 clients often
+	 * share one and bulk lost 10 % (docs/benchmarks.md, session 7). */
 	s->threads = (unsigned)env_long("FERRY_THREADS",
-					cores > 2 ? 2 * cores : 4, 1, 256);
+					cores > 2 ? 8 * cores : 16, 1, 256);
 	s->slm_interval_s = (int)env_long("FERRY_SLM_INTERVAL", 60, 1, 86400);
 	s->started_ms = fsrv_now_ms();
 	return open_log(s);
