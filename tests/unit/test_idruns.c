@@ -1567,6 +1567,85 @@ static void test_purge_frees_runs(void **state)
 	model_free(&m);
 }
 
+/* Keys of `runs` that record a merge into `ids` in steps (13 bytes). */
+static size_t lmdb_merges(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t n = 0;
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0644),
+			 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "runs", 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	while (!mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		n += k.mv_size == 13;
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return n;
+}
+
+/* When the runs reach the merge size, they go into the tree a slice per
+ * commit (about twice what the commit adds), not all in one commit, and
+ * nothing is lost or doubled meanwhile; deleting the index while such a
+ * merge is under way leaves nothing behind. */
+static void test_merge_in_steps(void **state)
+{
+	enum { PER = 50, COMMITS = 120 };
+	tdb *t = *state;
+	ferry_err err = {0, ""};
+	model m;
+	idvec iv = {0};
+	size_t *di = malloc(PER * COMMITS * sizeof *di);
+	uint64_t rs = test_seed(10);
+	unsigned stepping = 0;
+	assert_non_null(di);
+	reopen(t, "200", "4");
+	t_create(t->db, "steps");
+	pool_random(&iv, PER * COMMITS, &rs);
+	model_init(&m, t->db, "steps", &iv, rs);
+	for (size_t i = 0; i < m.n; i++)
+		di[i] = i;
+	for (size_t i = m.n; i > 1; i--) { /* random order: new ids, runs */
+		size_t j = (size_t)(t_rnd_next(&rs) % i), x = di[i - 1];
+		di[i - 1] = di[j];
+		di[j] = x;
+	}
+	size_t before = lmdb_entries(t->dir, "ids");
+	for (unsigned c = 0; c < COMMITS; c++) {
+		bulk_ops(&m, t->db, di + (size_t)c * PER, PER, PER,
+			 FERRY_OP_CREATE);
+		size_t now = lmdb_entries(t->dir, "ids");
+		if (now > before + 4 * PER + 16)
+			fail_msg("commit %u moved %zu ids into the tree at once "
+				 "(%d new ids a commit)", c, now - before, PER);
+		before = now;
+		stepping += lmdb_merges(t->dir) == 1;
+		if (c % 20 == 19)
+			T_CHECK(chk_all(t->db, &m, why));
+	}
+	printf("# %u of %d commits left a merge in steps under way\n",
+	       stepping, COMMITS);
+	assert_true(stepping >= 10);
+	T_CHECK(chk_all(t->db, &m, why));
+	T_CHECK(chk_scans(t->db, &m, 3, why));
+	while (!lmdb_merges(t->dir)) /* delete in the middle of a merge */
+		bulk_ops(&m, t->db, di, 1, 1, FERRY_OP_INDEX);
+	T_OK(ferry_index_delete(t->db, "steps", 1, &err), &err);
+	T_OK(fdb_purge(t->db, &err), &err);
+	assert_int_equal(lmdb_entries(t->dir, "idrun"), 0);
+	assert_int_equal(lmdb_entries(t->dir, "runs"), 1);
+	assert_int_equal(lmdb_merges(t->dir), 0);
+	model_free(&m);
+	free(di);
+}
+
 int main(void)
 {
 	const char *s = getenv("TEST_SEED");
@@ -1586,6 +1665,7 @@ int main(void)
 		T(test_trimmed_tombstones),
 		T(test_tree_filter_appends),
 		T(test_purge_frees_runs),
+		T(test_merge_in_steps),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,7 @@
 #define FLMDB_TOMB_MIN 100000        /* tombstones always kept */
 #define FLMDB_TOMB_AGE_MS (7LL * 24 * 3600 * 1000) /* and for 7 days */
 #define FLMDB_TRIM_MAX 4096          /* tombstones trimmed per commit */
+#define FLMDB_RUN_ID_MAX (511 - 8)   /* longest id kept in runs */
 
 typedef struct flmdb {
 	fstore base;
@@ -92,6 +93,11 @@ typedef struct flmdb_mslot {
 	flmdb_run tree;  /* the filter of ix's ids in `ids` (run number 0) */
 	size_t nruns, caprun;
 	uint64_t run_ids;
+	/* a merge into `ids` in steps (lmdb_runs.c): runs numbered up to
+	 * mg_upto (0: none under way); ids before mg_key are merged */
+	uint64_t mg_upto;
+	size_t mg_klen;
+	unsigned char mg_key[FLMDB_RUN_ID_MAX];
 	flmdb_pend pend;
 } flmdb_mslot;
 
@@ -166,9 +172,9 @@ typedef struct flmdb_ksort {
 /* Stable LSD radix sort of a[0..n) by k, using tmp[0..n). */
 void flmdb_radix_sort(flmdb_ksort *a, flmdb_ksort *tmp, size_t n);
 
-/* lmdb_runs.c. Ids longer than FLMDB_RUN_ID_MAX bytes never go into runs
- * (their `ids` key is hashed), so `ids` alone answers for them. */
-#define FLMDB_RUN_ID_MAX (511 - 8)
+/* lmdb_runs.c. Ids longer than FLMDB_RUN_ID_MAX (top of this file) never
+ * go into runs (their `ids` key is hashed), so `ids` alone answers for
+ * them. */
 uint64_t flmdb_id_hash(const char *id, size_t n);
 /* The newest mapping of id among pending writes and runs: 0 and *seq
  * (0 if the id was removed) and *len, or MDB_NOTFOUND: `ids` decides.
@@ -245,6 +251,10 @@ typedef struct flmdb_merge {
 int flmdb_merge_open(flmdb_txn *t, flmdb_mslot *sl, int pending,
 		     size_t from, int tree, const unsigned char *after,
 		     size_t alen, flmdb_merge *m);
+/* Sources: runs[lo..hi) only, positioned as above. */
+int flmdb_merge_open_runs(flmdb_txn *t, flmdb_mslot *sl, size_t lo,
+			  size_t hi, const unsigned char *after, size_t alen,
+			  flmdb_merge *m);
 /* 0 with the next id, MDB_NOTFOUND at the end, or an LMDB error. */
 int flmdb_merge_next(flmdb_merge *m, const unsigned char **id, size_t *idlen,
 		     uint64_t *seq, uint32_t *len);

@@ -198,6 +198,23 @@ int flmdb_merge_open(flmdb_txn *t, flmdb_mslot *sl, int pending,
 	return rc;
 }
 
+int flmdb_merge_open_runs(flmdb_txn *t, flmdb_mslot *sl, size_t lo,
+			  size_t hi, const unsigned char *after, size_t alen,
+			  flmdb_merge *m)
+{
+	memset(m, 0, sizeof *m);
+	int rc = flmdb_runs_load(t, sl);
+	if (rc)
+		return rc;
+	if (hi > sl->nruns)
+		hi = sl->nruns;
+	if (!(m->src = calloc(hi > lo ? hi - lo : 1, sizeof *m->src)))
+		return ENOMEM;
+	for (size_t i = hi; i-- > lo && !rc;)
+		rc = src_add(t, m, t->s->idrun, 8, sl->runs[i].no, after, alen);
+	return rc;
+}
+
 int flmdb_merge_next(flmdb_merge *m, const unsigned char **id, size_t *idlen,
 		     uint64_t *seq, uint32_t *len)
 {

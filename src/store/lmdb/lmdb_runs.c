@@ -8,15 +8,15 @@
  * they become one sorted run in `idrun`, packed in blocks and appended at
  * the end of that table, with a Bloom filter in `runs`. Lookups ask the
  * pending table, then the runs newest first (through their filters), then
- * `ids` (through a filter of its ids, rebuilt at each merge).
+ * `ids` (through a filter of its ids, which merges keep up to date).
  *
  * When an index has more than run_max runs, the newest are merged into
  * one; when its runs would hold run_merge ids or a quarter of the index,
- * they are all merged into `ids` in one sorted pass, which rewrites each
- * leaf of the tree at most once. All of it happens inside the writer's
- * LMDB transaction, so other processes, snapshots and crashes see the runs
- * exactly as committed. LMDB has no such structure, hence this file; the
- * id-ordered merge of the sources is in lmdb_merge.c.
+ * they are merged into `ids` in key order, a slice per commit (see "in
+ * steps" below), or at once for a batch of that size. All of it happens
+ * inside the writer's LMDB transaction, so other processes, snapshots and
+ * crashes see the runs exactly as committed. LMDB has no such structure,
+ * hence this file; the id-ordered merge of the sources is in lmdb_merge.c.
  */
 #include <stdlib.h>
 
@@ -83,12 +83,67 @@ static int bloom_test(const unsigned char *bl, uint32_t nb, uint64_t h)
 
 /* ---- the runs of an index ---- */
 
+/* A merge into `ids` in steps (see flmdb_runs_flush) keeps its state
+ * under ix | 8 x 0xff | 'M' in `runs`: after every run of ix (a key of 12
+ * bytes), where a binary that knows no such merge stops reading. The
+ * value: format 1 (4), the newest run in the merge (8), the first id not
+ * merged yet. */
+#define MSTATE_KEY 13
+
+static MDB_val mstate_key(unsigned char *kb, uint32_t ix)
+{
+	flmdb_be32(kb, ix);
+	memset(kb + 4, 0xff, 8);
+	kb[12] = 'M';
+	return (MDB_val){MSTATE_KEY, kb};
+}
+
+static int mstate_is(const MDB_val *k, uint32_t ix)
+{
+	unsigned char kb[MSTATE_KEY];
+	mstate_key(kb, ix);
+	return k->mv_size == MSTATE_KEY && !memcmp(k->mv_data, kb, MSTATE_KEY);
+}
+
+static int mstate_read(flmdb_mslot *sl, const MDB_val *v)
+{
+	const unsigned char *d = v->mv_data;
+	if (v->mv_size <= 12 || v->mv_size > 12 + FLMDB_RUN_ID_MAX ||
+	    flmdb_rd32(d) != 1 || !flmdb_rd64(d + 4))
+		return MDB_CORRUPTED;
+	sl->mg_upto = flmdb_rd64(d + 4);
+	sl->mg_klen = v->mv_size - 12;
+	memcpy(sl->mg_key, d + 12, sl->mg_klen);
+	return 0;
+}
+
+static int mstate_put(flmdb_txn *t, uint32_t ix, uint64_t upto,
+		      const unsigned char *id, size_t idlen)
+{
+	unsigned char kb[MSTATE_KEY], vb[12 + FLMDB_RUN_ID_MAX];
+	MDB_val k = mstate_key(kb, ix), v = {12 + idlen, vb};
+	flmdb_be32(vb, 1);
+	flmdb_be64(vb + 4, upto);
+	memcpy(vb + 12, id, idlen);
+	return mdb_put(t->txn, t->s->runs, &k, &v, 0);
+}
+
+static int mstate_del(MDB_txn *txn, MDB_dbi runs, uint32_t ix)
+{
+	unsigned char kb[MSTATE_KEY];
+	MDB_val k = mstate_key(kb, ix);
+	int rc = mdb_del(txn, runs, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl)
 {
 	if (sl->runs_loaded)
 		return 0;
 	sl->nruns = 0;
 	sl->run_ids = 0;
+	sl->mg_upto = 0;
+	sl->mg_klen = 0;
 	memset(&sl->tree, 0, sizeof sl->tree);
 	if (!t->s->has_runs) {
 		sl->runs_loaded = 1;
@@ -131,6 +186,8 @@ int flmdb_runs_load(flmdb_txn *t, flmdb_mslot *sl)
 		if (no)
 			sl->run_ids += r->count;
 	}
+	if (!rc && mstate_is(&k, sl->ix))
+		rc = mstate_read(sl, &v);
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
@@ -235,14 +292,14 @@ static int blocks_del(MDB_cursor *c, uint64_t no, size_t *budget)
 	return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
 }
 
-/* Deletes runs[from..] of sl: their blocks in `idrun`, then their
+/* Deletes runs[from..to) of sl: their blocks in `idrun`, then their
  * headers in `runs`. */
-static int runs_drop(flmdb_txn *t, flmdb_mslot *sl, size_t from)
+static int runs_drop(flmdb_txn *t, flmdb_mslot *sl, size_t from, size_t to)
 {
 	MDB_cursor *c = NULL;
 	size_t all = SIZE_MAX;
 	int rc = mdb_cursor_open(t->txn, t->s->idrun, &c);
-	for (size_t i = from; i < sl->nruns && !rc; i++) {
+	for (size_t i = from; i < to && i < sl->nruns && !rc; i++) {
 		unsigned char kb[12];
 		if ((rc = blocks_del(c, sl->runs[i].no, &all)))
 			break;
@@ -378,91 +435,256 @@ static int run_write(flmdb_txn *t, flmdb_mslot *sl, int pending,
 		rc = mdb_put(t->txn, t->s->runs, &k, &v, 0);
 	}
 	if (!rc)
-		rc = runs_drop(t, sl, from);
+		rc = runs_drop(t, sl, from, SIZE_MAX);
 	free(hdr);
 	free(w);
 	return rc;
 }
 
-/* Rebuilds the filter of every id of ix in `ids` (run number 0 in
- * `runs`): after a merge, a new id's lookup then costs one cache line
- * instead of a descent of the tree. A tree insert outside a merge (an
- * append) clears m.filtered until the next merge. Ids too long for runs
- * are hashed in their keys and not filtered. */
-static int tree_filter(flmdb_txn *t, flmdb_mslot *sl)
+/* The filter of every id of ix in `ids` (run number 0 in `runs`): after
+ * a merge, a new id's lookup costs one cache line instead of a descent of
+ * the tree. A merge adds the ids it brings to the filter while it has
+ * room (tfilter_begin copies it), so that only the new ids are hashed;
+ * when it has none, or the tree changed outside merges (an append clears
+ * m.filtered until the next merge), tfilter_rebuild hashes the whole tree
+ * into a filter with room for as many ids again. Removed ids stay in the
+ * filter until a rebuild: a false positive costs one descent. Ids too
+ * long for runs are hashed in their keys and not filtered. */
+typedef struct tfilter {
+	unsigned char *hdr;  /* RUN_HDR, then nb Bloom blocks */
+	uint32_t nb, count;
+} tfilter;
+
+/* Up to how many ids a filter of nb blocks takes. */
+static uint64_t tfilter_room(uint32_t nb)
 {
-	uint32_t nb = bloom_blocks(sl->m.docs + sl->m.tombs);
-	unsigned char *hdr = calloc(1, RUN_HDR + (size_t)nb * BLOOM_BLOCK);
+	return (uint64_t)nb * BLOOM_BLOCK * 8 / BLOOM_BITS;
+}
+
+/* Before a merge of `adding` ids: a copy of the current filter if it
+ * covers the tree and has room for them (f->hdr set), else f->hdr NULL
+ * (the merge then calls tfilter_rebuild). */
+static int tfilter_begin(flmdb_mslot *sl, uint64_t adding, tfilter *f)
+{
+	memset(f, 0, sizeof *f);
+	if (!sl->m.filtered || !sl->tree.bloom ||
+	    sl->tree.count + adding > tfilter_room(sl->tree.nblocks))
+		return 0;
+	f->nb = sl->tree.nblocks;
+	f->count = sl->tree.count;
+	size_t size = RUN_HDR + (size_t)f->nb * BLOOM_BLOCK;
+	if (!(f->hdr = malloc(size)))
+		return ENOMEM;
+	memcpy(f->hdr, sl->tree.bloom - RUN_HDR, size);
+	return 0;
+}
+
+static void tfilter_add(tfilter *f, const unsigned char *id, size_t idlen)
+{
+	bloom_add(f->hdr + RUN_HDR, f->nb, flmdb_id_hash((const char *)id,
+							 idlen));
+	f->count++;
+}
+
+/* Stores f as ix's tree filter and frees it. */
+static int tfilter_put(flmdb_txn *t, flmdb_mslot *sl, tfilter *f)
+{
 	unsigned char kb[12];
-	MDB_cursor *c = NULL;
-	MDB_val k = {4, kb}, v;
-	uint32_t count = 0;
-	int rc = hdr ? mdb_cursor_open(t->txn, t->s->ids, &c) : ENOMEM;
+	flmdb_be32(f->hdr, RUN_FORMAT);
+	flmdb_be32(f->hdr + 4, f->count);
+	flmdb_be32(f->hdr + 8, f->nb);
 	flmdb_be32(kb, sl->ix);
-	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= 4 || flmdb_rd32(k.mv_data) != sl->ix)
-			break;
-		if (k.mv_size - 4 > FLMDB_RUN_ID_MAX)
-			continue;
-		bloom_add(hdr + RUN_HDR, nb, flmdb_id_hash(
-			(const char *)k.mv_data + 4, k.mv_size - 4));
-		count++;
-	}
-	if (c)
-		mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	if (!rc) {
-		flmdb_be32(hdr, RUN_FORMAT);
-		flmdb_be32(hdr + 4, count);
-		flmdb_be32(hdr + 8, nb);
-		flmdb_be32(kb, sl->ix);
-		flmdb_be64(kb + 4, 0);
-		k = (MDB_val){12, kb};
-		v = (MDB_val){RUN_HDR + (size_t)nb * BLOOM_BLOCK, hdr};
-		rc = mdb_put(t->txn, t->s->runs, &k, &v, 0);
-	}
-	free(hdr);
+	flmdb_be64(kb + 4, 0);
+	MDB_val k = {12, kb}, v = {RUN_HDR + (size_t)f->nb * BLOOM_BLOCK,
+				   f->hdr};
+	int rc = mdb_put(t->txn, t->s->runs, &k, &v, 0);
+	free(f->hdr);
+	f->hdr = NULL;
 	sl->m.filtered = !rc;
 	sl->dirty = 1;
 	sl->runs_loaded = 0;
 	return rc;
 }
 
-/* Applies pending mappings and every run to `ids` in key order (a
- * removed id is deleted from it), then drops the runs. */
-static int runs_merge_tree(flmdb_txn *t, flmdb_mslot *sl)
+static int tfilter_rebuild(flmdb_txn *t, flmdb_mslot *sl)
+{
+	tfilter f = {NULL, bloom_blocks(2 * (sl->m.docs + sl->m.tombs)), 0};
+	unsigned char kb[4];
+	MDB_cursor *c = NULL;
+	MDB_val k = {4, kb}, v;
+	int rc = (f.hdr = calloc(1, RUN_HDR + (size_t)f.nb * BLOOM_BLOCK)) ?
+		 mdb_cursor_open(t->txn, t->s->ids, &c) : ENOMEM;
+	flmdb_be32(kb, sl->ix);
+	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= 4 || flmdb_rd32(k.mv_data) != sl->ix)
+			break;
+		if (k.mv_size - 4 <= FLMDB_RUN_ID_MAX)
+			tfilter_add(&f, (const unsigned char *)k.mv_data + 4,
+				    k.mv_size - 4);
+	}
+	if (c)
+		mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (rc) {
+		free(f.hdr);
+		return rc;
+	}
+	return tfilter_put(t, sl, &f);
+}
+
+/* Writes one mapping into `ids` through cursor c (a removed id is
+ * deleted from it) and adds a kept id to filter f, if any. */
+static int tree_apply(MDB_cursor *c, uint32_t ix, const unsigned char *id,
+		      size_t idlen, uint64_t seq, uint32_t len, tfilter *f)
 {
 	unsigned char kb[4 + FLMDB_RUN_ID_MAX], vb[12];
+	flmdb_be32(kb, ix);
+	memcpy(kb + 4, id, idlen);
+	MDB_val k = {4 + idlen, kb}, v = {12, vb};
+	int rc;
+	if (!seq) {
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+		return rc ? rc == MDB_NOTFOUND ? 0 : rc : mdb_cursor_del(c, 0);
+	}
+	flmdb_be64(vb, seq);
+	flmdb_be32(vb + 8, len);
+	if (!(rc = mdb_cursor_put(c, &k, &v, 0)) && f && f->hdr)
+		tfilter_add(f, id, idlen); /* known ids count again */
+	return rc;
+}
+
+/* Applies pending mappings and every run to `ids` in key order, then
+ * drops the runs (and ends a merge in steps under way: this one covers
+ * it). */
+static int runs_merge_tree(flmdb_txn *t, flmdb_mslot *sl)
+{
 	const unsigned char *id;
 	size_t idlen;
 	uint64_t seq;
 	uint32_t len;
 	MDB_cursor *c = NULL;
 	flmdb_merge m;
+	tfilter f = {NULL, 0, 0};
 	int rc = flmdb_merge_open(t, sl, 1, 0, 0, NULL, 0, &m);
 	if (!rc)
+		rc = tfilter_begin(sl, sl->pend.n + sl->run_ids, &f);
+	if (!rc)
 		rc = mdb_cursor_open(t->txn, t->s->ids, &c);
-	flmdb_be32(kb, sl->ix);
+	while (!rc && !(rc = flmdb_merge_next(&m, &id, &idlen, &seq, &len)))
+		rc = tree_apply(c, sl->ix, id, idlen, seq, len, &f);
+	flmdb_merge_close(&m);
+	if (c)
+		mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND && sl->mg_upto)
+		rc = mstate_del(t->txn, t->s->runs, sl->ix);
+	if (rc == MDB_NOTFOUND || !rc)
+		rc = runs_drop(t, sl, 0, SIZE_MAX);
+	if (rc) {
+		free(f.hdr);
+		return rc;
+	}
+	return f.hdr ? tfilter_put(t, sl, &f) : tfilter_rebuild(t, sl);
+}
+
+/* ---- merging into `ids` in steps ----
+ *
+ * A merge of every run at once rewrites nearly every leaf of the tree in
+ * one commit: ~0.4 s at 1 M random ids, and it grows with the index, a
+ * pause for every writer. So when the runs reach the merge size, the runs
+ * there are then (the "old" runs, always the oldest) are merged in key
+ * order a slice per commit, each commit taking twice as many of their ids
+ * as it brings, and dropped after the last slice. Until then a merged id
+ * is both in `ids` and in its old run with the same mapping: lookups and
+ * scans take the newest source, so they see no difference; newer runs
+ * still override both. The compaction leaves the old runs alone. The tree
+ * filter learns the old runs' ids when they are dropped; until then those
+ * runs' own filters answer for them. */
+
+/* The number of old runs (those numbered up to mg_upto), 0 if no merge
+ * is under way. */
+static size_t merge_old(const flmdb_mslot *sl)
+{
+	size_t n = 0;
+	while (sl->mg_upto && n < sl->nruns && sl->runs[n].no <= sl->mg_upto)
+		n++;
+	return n;
+}
+
+/* After the last slice: the old runs' ids go into the tree filter, the
+ * runs and the merge state go. */
+static int merge_finish(flmdb_txn *t, flmdb_mslot *sl, size_t nold)
+{
+	const unsigned char *id;
+	size_t idlen;
+	uint64_t seq, count = 0;
+	uint32_t len;
+	flmdb_merge m = {0};
+	tfilter f;
+	for (size_t i = 0; i < nold; i++)
+		count += sl->runs[i].count;
+	int rc = tfilter_begin(sl, count, &f);
+	if (!rc && f.hdr && !(rc = flmdb_merge_open_runs(t, sl, 0, nold, NULL,
+							 0, &m)))
+		while (!(rc = flmdb_merge_next(&m, &id, &idlen, &seq, &len)))
+			if (seq)
+				tfilter_add(&f, id, idlen);
+	flmdb_merge_close(&m);
+	if (!rc || rc == MDB_NOTFOUND)
+		rc = runs_drop(t, sl, 0, nold);
+	if (!rc)
+		rc = mstate_del(t->txn, t->s->runs, sl->ix);
+	if (rc) {
+		free(f.hdr);
+		return rc;
+	}
+	return f.hdr ? tfilter_put(t, sl, &f) : tfilter_rebuild(t, sl);
+}
+
+/* Merges the next `step` ids of the old runs runs[0..nold) into `ids`,
+ * from where the last step stopped; records where this one stops, or
+ * finishes the merge. */
+static int merge_step(flmdb_txn *t, flmdb_mslot *sl, size_t nold,
+		      uint64_t step)
+{
+	unsigned char from[FLMDB_RUN_ID_MAX];
+	const unsigned char *id;
+	size_t flen = 0, idlen;
+	uint64_t seq, n = 0;
+	uint32_t len;
+	MDB_cursor *c = NULL;
+	flmdb_merge m = {0};
+	int rc = flmdb_runs_load(t, sl);
+	if (rc || !nold || nold > sl->nruns)
+		return rc ? rc : MDB_CORRUPTED;
+	uint64_t upto = sl->runs[nold - 1].no;
+	if (sl->mg_upto == upto) {
+		flen = sl->mg_klen;
+		memcpy(from, sl->mg_key, flen);
+	}
+	if (!(rc = flmdb_merge_open_runs(t, sl, 0, nold, from, flen, &m)))
+		rc = mdb_cursor_open(t->txn, t->s->ids, &c);
 	while (!rc && !(rc = flmdb_merge_next(&m, &id, &idlen, &seq, &len))) {
-		memcpy(kb + 4, id, idlen);
-		MDB_val k = {4 + idlen, kb}, v = {12, vb};
-		if (!seq) {
-			rc = mdb_cursor_get(c, &k, &v, MDB_SET);
-			rc = rc ? rc == MDB_NOTFOUND ? 0 : rc : mdb_cursor_del(c, 0);
-			continue;
+		if (n++ == step) { /* the first id of the next step */
+			rc = mstate_put(t, sl->ix, upto, id, idlen);
+			break;
 		}
-		flmdb_be64(vb, seq);
-		flmdb_be32(vb + 8, len);
-		rc = mdb_cursor_put(c, &k, &v, 0);
+		rc = tree_apply(c, sl->ix, id, idlen, seq, len, NULL);
 	}
 	flmdb_merge_close(&m);
 	if (c)
 		mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		rc = runs_drop(t, sl, 0);
-	return rc ? rc : tree_filter(t, sl);
+	return rc == MDB_NOTFOUND ? merge_finish(t, sl, nold) : rc;
+}
+
+/* Ids of the old runs to merge in a commit that adds `adding`: all of
+ * them are merged by the time half a merge size more has come. */
+static uint64_t merge_step_size(uint64_t adding, uint64_t old_ids,
+				uint64_t limit)
+{
+	uint64_t step = (2 * adding * old_ids + limit - 1) / limit;
+	return step < 16 ? 16 : step;
 }
 
 /* Which runs a new run takes in with the pending mappings: none while
@@ -470,31 +692,46 @@ static int runs_merge_tree(flmdb_txn *t, flmdb_mslot *sl)
  * walking back while the next older run is no bigger than what is taken
  * so far, and as many as it needs to stay within run_max. Big old runs are
  * not rewritten for small new ones: each id is rewritten about 2.5 times
- * before it reaches `ids` (a simulation of 1 000-4 000-id commits). */
-static size_t runs_take(const flmdb_mslot *sl, unsigned run_max)
+ * before it reaches `ids` (a simulation of 1 000-4 000-id commits). Runs
+ * before lo (those of a merge under way) are neither taken nor counted. */
+static size_t runs_take(const flmdb_mslot *sl, unsigned run_max, size_t lo)
 {
 	size_t from = sl->nruns;
 	uint64_t acc = sl->pend.n;
-	if (from + 1 <= run_max)
+	if (from - lo + 1 <= run_max)
 		return from;
-	while (from > 0 &&
-	       (sl->runs[from - 1].count <= acc || from + 1 > run_max))
+	while (from > lo &&
+	       (sl->runs[from - 1].count <= acc || from - lo + 1 > run_max))
 		acc += sl->runs[--from].count;
 	return from;
 }
 
+/* At commit: the pending mappings become a run, and the merge in steps
+ * goes on, or starts when the runs reach a quarter of the index (at least
+ * run_merge ids). A batch that alone reaches that size (an import), or
+ * runs that grew to twice it, are merged at once. */
 int flmdb_runs_flush(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err)
 {
 	if (!sl->pend.n)
 		return 0;
 	int rc = flmdb_runs_load(t, sl);
-	uint64_t size = sl->m.docs + sl->m.tombs;
+	uint64_t size = sl->m.docs + sl->m.tombs, adding = sl->pend.n;
 	uint64_t limit = size / 4 > t->s->run_merge ? size / 4 :
 		t->s->run_merge;
-	if (!rc && sl->pend.n + sl->run_ids >= limit)
+	if (!rc && (adding >= limit || adding + sl->run_ids >= 2 * limit)) {
 		rc = runs_merge_tree(t, sl);
-	else if (!rc)
-		rc = run_write(t, sl, 1, runs_take(sl, t->s->run_max));
+	} else if (!rc) {
+		size_t nold = merge_old(sl);
+		if (!nold && adding + sl->run_ids >= limit)
+			nold = sl->nruns; /* start a merge of every run so far */
+		uint64_t old_ids = 0;
+		for (size_t i = 0; i < nold; i++)
+			old_ids += sl->runs[i].count;
+		rc = run_write(t, sl, 1, runs_take(sl, t->s->run_max, nold));
+		if (!rc && nold)
+			rc = merge_step(t, sl, nold,
+					merge_step_size(adding, old_ids, limit));
+	}
 	flmdb_pend_clear(&sl->pend);
 	sl->runs_loaded = 0;
 	return rc ? flmdb_error(rc, err, "writing recent ids") : 0;
@@ -537,5 +774,7 @@ out:
 		mdb_cursor_close(ic);
 	if (rc_)
 		mdb_cursor_close(rc_);
-	return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
+	if (rc == MDB_NOTFOUND || rc == EINVAL)
+		rc = 0;
+	return !rc && *done ? mstate_del(txn, s->runs, ix) : rc;
 }
