@@ -13,6 +13,12 @@ count() { jget "$(curl -s "$URL/_cat/indices?format=json")" \
 srv_start || { bad "ferryd starts"; finish; exit 1; }
 ok "ferryd starts on a fresh data dir and initialises it at 0.7.1"
 has "start-up log says it initialised" "$(cat "$TMP/ferryd.log")" "initialised"
+# a worker waits out its request's group commit and holds up the other
+# connections it owns, so the default pool is 8 workers a core, at least 16
+cores=$(getconf _NPROCESSORS_ONLN)
+want=$((cores > 2 ? 8 * cores : 16))
+has "default worker pool: $want for $cores cores" "$(cat "$TMP/ferryd.log")" \
+  ", $want threads,"
 
 # --- indices ---------------------------------------------------------
 req PUT /profile '{"mappings":{"properties":{"name":{"type":"keyword"}}}}'
