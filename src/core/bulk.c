@@ -540,30 +540,12 @@ static int apply_update(ferry_bulk *b, fstore_txn *t, bulk_op *o,
 	return update_merge(b, t, o, &cur, err);
 }
 
-/* The apply order visits ops, ids and bodies at random places of memory
- * another thread filled; fetching them a few ops ahead hides most of those
- * cache misses on the committing thread, the one that bounds a bulk. */
-static void prefetch_ahead(const ferry_bulk *b, const uint32_t *ord,
-			   size_t k)
-{
-	if (k + 8 < b->n)
-		__builtin_prefetch(&b->ops[ord[k + 8]]);
-	if (k + 4 < b->n) {
-		const bulk_op *p = &b->ops[ord[k + 4]];
-		const char *d = b->data.p + p->body_off;
-		__builtin_prefetch(b->data.p + p->id_off);
-		for (size_t i = 0; i < p->body_len && i < 512; i += 64)
-			__builtin_prefetch(d + i);
-	}
-}
-
 static int apply_all(ferry_bulk *b, fstore_txn *t, ferry_err *err)
 {
 	const uint32_t *ord = b->order;
 	for (size_t k = 0; k < b->n; k++) {
 		bulk_op *o = &b->ops[ord[k]];
 		int rc;
-		prefetch_ahead(b, ord, k);
 		if (o->code)
 			continue;
 		rc = o->op == FERRY_OP_UPDATE ? apply_update(b, t, o, err) :

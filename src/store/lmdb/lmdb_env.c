@@ -272,7 +272,6 @@ void flmdb_slot_free(flmdb_mslot *sl)
 	memset(sl, 0, sizeof *sl);
 }
 
-
 int flmdb_meta_get(flmdb_txn *t, uint32_t ix, flmdb_mslot **out)
 {
 	for (size_t i = 0; i < t->nslots; i++)

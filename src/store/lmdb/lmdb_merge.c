@@ -170,17 +170,21 @@ static int src_add(flmdb_txn *t, flmdb_merge *m, MDB_dbi db, size_t pfx,
 	return src_seek(m, s, after, alen);
 }
 
-int flmdb_merge_open(flmdb_txn *t, flmdb_mslot *sl, int pending,
-		     size_t from, int tree, const unsigned char *after,
-		     size_t alen, flmdb_merge *m)
+/* Pending mappings if `pending`, runs[lo..hi) newest first, `ids` if
+ * `tree`, each on its first id >= after. */
+static int merge_open(flmdb_txn *t, flmdb_mslot *sl, int pending, size_t lo,
+		      size_t hi, int tree, const unsigned char *after,
+		      size_t alen, flmdb_merge *m)
 {
 	memset(m, 0, sizeof *m);
 	int rc = flmdb_runs_load(t, sl);
 	if (rc)
 		return rc;
 	pending = pending && sl->pend.n;
-	size_t runs = from < sl->nruns ? sl->nruns - from : 0;
-	m->src = calloc((size_t)pending + runs + (size_t)!!tree,
+	if (hi > sl->nruns)
+		hi = sl->nruns;
+	size_t runs = lo < hi ? hi - lo : 0;
+	m->src = calloc((size_t)pending + runs + (size_t)!!tree + 1,
 			sizeof *m->src);
 	if (!m->src)
 		return ENOMEM;
@@ -191,28 +195,26 @@ int flmdb_merge_open(flmdb_txn *t, flmdb_mslot *sl, int pending,
 		if ((rc = src_add(t, m, 0, 0, 0, after, alen)))
 			return rc;
 	}
-	for (size_t i = sl->nruns; i-- > sl->nruns - runs && !rc;)
+	for (size_t i = hi; i-- > hi - runs && !rc;)
 		rc = src_add(t, m, t->s->idrun, 8, sl->runs[i].no, after, alen);
 	if (tree && !rc)
 		rc = src_add(t, m, t->s->ids, 4, sl->ix, after, alen);
 	return rc;
 }
 
+int flmdb_merge_open(flmdb_txn *t, flmdb_mslot *sl, int pending,
+		     size_t from, int tree, const unsigned char *after,
+		     size_t alen, flmdb_merge *m)
+{
+	return merge_open(t, sl, pending, from, SIZE_MAX, tree, after, alen,
+			  m);
+}
+
 int flmdb_merge_open_runs(flmdb_txn *t, flmdb_mslot *sl, size_t lo,
 			  size_t hi, const unsigned char *after, size_t alen,
 			  flmdb_merge *m)
 {
-	memset(m, 0, sizeof *m);
-	int rc = flmdb_runs_load(t, sl);
-	if (rc)
-		return rc;
-	if (hi > sl->nruns)
-		hi = sl->nruns;
-	if (!(m->src = calloc(hi > lo ? hi - lo : 1, sizeof *m->src)))
-		return ENOMEM;
-	for (size_t i = hi; i-- > lo && !rc;)
-		rc = src_add(t, m, t->s->idrun, 8, sl->runs[i].no, after, alen);
-	return rc;
+	return merge_open(t, sl, 0, lo, hi, 0, after, alen, m);
 }
 
 int flmdb_merge_next(flmdb_merge *m, const unsigned char **id, size_t *idlen,

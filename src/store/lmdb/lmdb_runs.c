@@ -555,6 +555,21 @@ static int tree_apply(MDB_cursor *c, uint32_t ix, const unsigned char *id,
 	return rc;
 }
 
+/* Ends a merge that put runs[0..to) into `ids` (rc: MDB_NOTFOUND from
+ * its walk, else its error): drops those runs and the record of a merge
+ * in steps, and stores the tree filter (f, or one rebuilt from `ids`). */
+static int merge_end(flmdb_txn *t, flmdb_mslot *sl, size_t to, int rc,
+		     tfilter *f)
+{
+	if (rc == MDB_NOTFOUND && !(rc = runs_drop(t, sl, 0, to)))
+		rc = mstate_del(t->txn, t->s->runs, sl->ix);
+	if (rc) {
+		free(f->hdr);
+		return rc;
+	}
+	return f->hdr ? tfilter_put(t, sl, f) : tfilter_rebuild(t, sl);
+}
+
 /* Applies pending mappings and every run to `ids` in key order, then
  * drops the runs (and ends a merge in steps under way: this one covers
  * it). */
@@ -577,15 +592,7 @@ static int runs_merge_tree(flmdb_txn *t, flmdb_mslot *sl)
 	flmdb_merge_close(&m);
 	if (c)
 		mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND && sl->mg_upto)
-		rc = mstate_del(t->txn, t->s->runs, sl->ix);
-	if (rc == MDB_NOTFOUND || !rc)
-		rc = runs_drop(t, sl, 0, SIZE_MAX);
-	if (rc) {
-		free(f.hdr);
-		return rc;
-	}
-	return f.hdr ? tfilter_put(t, sl, &f) : tfilter_rebuild(t, sl);
+	return merge_end(t, sl, SIZE_MAX, rc, &f);
 }
 
 /* ---- merging into `ids` in steps ----
@@ -631,15 +638,7 @@ static int merge_finish(flmdb_txn *t, flmdb_mslot *sl, size_t nold)
 			if (seq)
 				tfilter_add(&f, id, idlen);
 	flmdb_merge_close(&m);
-	if (!rc || rc == MDB_NOTFOUND)
-		rc = runs_drop(t, sl, 0, nold);
-	if (!rc)
-		rc = mstate_del(t->txn, t->s->runs, sl->ix);
-	if (rc) {
-		free(f.hdr);
-		return rc;
-	}
-	return f.hdr ? tfilter_put(t, sl, &f) : tfilter_rebuild(t, sl);
+	return merge_end(t, sl, nold, rc ? rc : MDB_NOTFOUND, &f);
 }
 
 /* Merges the next `step` ids of the old runs runs[0..nold) into `ids`,
