@@ -132,6 +132,18 @@ static inline uint64_t json_special8(const char *p)
 #define JSON_FAST_SCAN 0
 #endif
 
+/* A mask with bit 7 set in each of the 8 bytes at p that is '"' or
+ * '\\' (the lowest set bit is exact). */
+static inline uint64_t json_qb8(const char *p)
+{
+	const uint64_t k1 = 0x0101010101010101ull;
+	uint64_t w, q, b;
+	memcpy(&w, p, 8);
+	q = w ^ (k1 * '"');
+	b = w ^ (k1 * '\\');
+	return (((q - k1) & ~q) | ((b - k1) & ~b)) & (k1 * 0x80);
+}
+
 /* The first byte in [p, end) that json_special8() would flag, or end. */
 static inline const char *json_skip_plain(const char *p, const char *end)
 {

@@ -93,7 +93,8 @@ typedef enum json_type {
 	JSON_NUMBER,
 	JSON_STRING,
 	JSON_ARRAY,
-	JSON_OBJECT
+	JSON_OBJECT,
+	JSON_RAW /* not yet parsed: see json_parse_lazy() */
 } json_type;
 
 typedef struct json_value json_value;
@@ -115,6 +116,9 @@ struct json_value {
 		struct { json_value **v; size_t n, cap; } arr;
 		/* insertion order kept */
 		struct { json_member *m; size_t n, cap; } obj;
+		/* the text of one value, not decoded; `depth` is its deepest
+		 * nesting of arrays and objects (0 for a scalar) */
+		struct { const char *text; size_t len, depth; } raw;
 	} u;
 };
 
@@ -124,12 +128,32 @@ struct json_value {
 int json_parse(json_arena *a, const char *s, size_t n, json_value **out,
 	       json_error *e);
 
+/* Lazy parsing, for transforms that touch a few fields of a document and
+ * copy the rest (lazy.c). json_parse_lazy() checks the top level of
+ * s[0..n) and builds it: an object or array whose members are JSON_RAW
+ * nodes, or a scalar. json_expand() does the same to one raw node in place
+ * (a no-op on other nodes). Only the levels built are checked; the text
+ * inside raw nodes is skipped by matching quotes and brackets, so s must
+ * be a text that was validated before (a stored body). The tree points
+ * into s: s must outlive it. Raw nodes are for json_write() (copied
+ * verbatim), json_clone() (shares the text) and json_expand(); other
+ * readers must expand a node before they look at it. The JSON_LAZY_PAD
+ * bytes after s[n - 1] must be readable (what they hold does not matter):
+ * the scan reads whole 64-byte blocks. Returns 0,
+ * FERRY_EJSON with *e filled (offsets into s, or into the raw node's text
+ * for json_expand()), or FERRY_ENOMEM. */
+#define JSON_LAZY_PAD 64
+int json_parse_lazy(json_arena *a, const char *s, size_t n, json_value **out,
+		    json_error *e);
+int json_expand(json_arena *a, json_value *v, json_error *e);
+
 /* Appends compact JSON to `out`: no whitespace, numbers verbatim, strings
  * with only '"', '\\' and bytes below 0x20 escaped (\b \f \n \r \t, else
  * \u00XX), other UTF-8 written raw. FERRY_EINVAL if a string or key is not
  * valid UTF-8, FERRY_ELIMIT if nested deeper than JSON_MAX_DEPTH (so the
  * output always parses again), FERRY_ENOMEM / FERRY_ELIMIT from the
- * buffer. On error `out` is left as it was. */
+ * buffer. On error `out` is left as it was. Raw nodes go out as their
+ * text, unchecked. */
 int json_write(const json_value *v, fbuf *out);
 
 /* The value of member `key` (klen bytes), or NULL if `obj` is not an
@@ -186,7 +210,8 @@ json_value *json_clone(json_arena *a, const json_value *v);
 
 /* 1 if deeply equal, else 0. Numbers are equal if their lexemes are, or
  * if they read as the same finite double ("1.0" == "1" == "1e0"); object
- * member order is ignored. */
+ * member order is ignored. A raw node equals only a raw node of the same
+ * text. */
 int json_equal(const json_value *a, const json_value *b);
 
 /* Reads a number as a double. FERRY_EINVAL if v is not a number or its

@@ -192,6 +192,9 @@ int json_same_text(const json_value *a, const json_value *b)
 				return 0;
 		}
 		return 1;
+	case JSON_RAW:
+		return bytes_eq(a->u.raw.text, a->u.raw.len, b->u.raw.text,
+				b->u.raw.len);
 	default:
 		return 1;
 	}

@@ -29,7 +29,8 @@ int json_merge(json_arena *a, json_value *target, json_value *patch,
 
 /* 1 if a and b write the same text (json_write), else 0: same types,
  * same number lexemes, same string bytes, same array elements, same
- * object keys in the same order. Stricter than json_equal(). */
+ * object keys in the same order; a raw node is the same as a raw node
+ * of the same text only. Stricter than json_equal(). */
 int json_same_text(const json_value *a, const json_value *b);
 
 #endif

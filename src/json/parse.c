@@ -34,18 +34,6 @@ static inline char *json_b_ws(char *p)
 	return p;
 }
 
-/* A mask with bit 7 set in each of the 8 bytes at p that is '"' or
- * '\\' (the lowest set bit is exact). */
-static inline uint64_t json_qb8(const char *p)
-{
-	const uint64_t k1 = 0x0101010101010101ull;
-	uint64_t w, q, b;
-	memcpy(&w, p, 8);
-	q = w ^ (k1 * '"');
-	b = w ^ (k1 * '\\');
-	return (((q - k1) & ~q) | ((b - k1) & ~b)) & (k1 * 0x80);
-}
-
 /* The first '"' or '\\' at or after p (the text was validated, and the
  * padding keeps 8-byte loads inside the copy). */
 static inline char *json_b_find_qb(char *p)

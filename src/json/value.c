@@ -172,6 +172,9 @@ json_value *json_clone(json_arena *a, const json_value *v)
 	case JSON_ARRAY:
 	case JSON_OBJECT:
 		return json_clone_children(a, c, v) ? NULL : c;
+	case JSON_RAW:
+		c->u.raw = v->u.raw; /* the text is not changed through it */
+		return c;
 	default:
 		return c;
 	}
@@ -222,6 +225,9 @@ int json_equal(const json_value *a, const json_value *b)
 		return 1;
 	case JSON_OBJECT:
 		return json_obj_equal(a, b);
+	case JSON_RAW: /* not parsed: only the same text is known equal */
+		return json_same(a->u.raw.text, a->u.raw.len, b->u.raw.text,
+				 b->u.raw.len);
 	default:
 		return 1;
 	}

@@ -183,6 +183,13 @@ static char *json_w_value(json_w *w, char *o, const json_value *v, int depth)
 		return v->type == JSON_OBJECT ? json_w_object(w, o, v, depth)
 					      : json_w_array(w, o, v, depth);
 	}
+	if (v->type == JSON_RAW) {
+		if (v->u.raw.depth && depth + v->u.raw.depth > JSON_MAX_DEPTH) {
+			w->rc = FERRY_ELIMIT;
+			return NULL;
+		}
+		return json_w_put(w, o, v->u.raw.text, v->u.raw.len);
+	}
 	if (v->type == JSON_TRUE)
 		return json_w_put(w, o, "true", 4);
 	if (v->type == JSON_FALSE)

@@ -187,13 +187,18 @@ int fmig_read_file(const char *path, size_t max, fbuf *out, ferry_err *err);
  * FERRY_ENOMEM. */
 int fmig_path_compile(json_arena *a, const char *path, fmig_path *out);
 /* Like json_path_get / json_path_set / json_path_remove on a compiled
- * path. set: FERRY_EINVAL if a value on the way is not an object (*bad
- * then says how many keys lead to it), FERRY_ENOMEM. remove: returns 0
- * and *removed, or FERRY_ENOTFOUND. */
-json_value *fmig_path_get(const json_value *root, const fmig_path *p);
+ * path, on trees from json_parse() or json_parse_lazy(): raw nodes on the
+ * way are expanded in place, and so is the one get finds (one level), so
+ * its type is its own. get: 0 and *out (NULL if absent). set: FERRY_EINVAL
+ * if a value on the way is not an object (*bad then says how many keys
+ * lead to it). remove: 0 and *removed (as it is, maybe raw), or
+ * FERRY_ENOTFOUND. All: FERRY_EJSON if raw text on the way is not JSON,
+ * FERRY_ENOMEM. */
+int fmig_path_get(json_arena *a, json_value *root, const fmig_path *p,
+		  json_value **out);
 int fmig_path_set(json_arena *a, json_value *root, const fmig_path *p,
 		  json_value *v, size_t *bad);
-int fmig_path_remove(json_value *root, const fmig_path *p,
+int fmig_path_remove(json_arena *a, json_value *root, const fmig_path *p,
 		     json_value **removed);
 
 /* Applies a non-Lua op to object `doc`. Messages start with op->where. */

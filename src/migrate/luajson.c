@@ -13,6 +13,7 @@
 
 #include <lauxlib.h>
 
+#include "ferry/ferry.h"
 #include "migrate/luajson.h"
 
 /* ------------------------------------------------------------------ */
@@ -90,6 +91,17 @@ void fmig_lua_push(lua_State *L, fmig_lconv *x, const json_value *v, int depth)
 	lua_Number d = 0;
 	if (depth > JSON_MAX_DEPTH || !lua_checkstack(L, 4))
 		luaL_error(L, "document nested deeper than %d", JSON_MAX_DEPTH);
+	if (v->type == JSON_RAW) {
+		/* from json_parse_lazy(): the node becomes real, in place
+		 * (the same value, so the document is not changed) */
+		json_error je;
+		int rc = json_expand(x->a, (json_value *)v, &je);
+		if (rc == FERRY_ENOMEM)
+			luaL_error(L, "out of memory");
+		if (rc)
+			luaL_error(L, "the stored document is not JSON: %s",
+				   je.msg);
+	}
 	switch (v->type) {
 	case JSON_NULL:
 		lua_pushlightuserdata(L, NULL);

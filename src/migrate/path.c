@@ -56,16 +56,34 @@ static json_member *fmig_member(const json_value *obj, const fmig_seg *s)
 	return NULL;
 }
 
-json_value *fmig_path_get(const json_value *root, const fmig_path *p)
+/* v as a real node: a raw one (from json_parse_lazy) is expanded in
+ * place, one level. */
+static int fmig_real(json_arena *a, json_value *v)
 {
-	const json_value *cur = root;
+	json_error je;
+	return v && v->type == JSON_RAW ? json_expand(a, v, &je) : 0;
+}
+
+int fmig_path_get(json_arena *a, json_value *root, const fmig_path *p,
+		  json_value **out)
+{
+	json_value *cur = root;
+	int rc;
+	*out = NULL;
 	for (size_t i = 0; i < p->n; i++) {
-		if (!cur || cur->type != JSON_OBJECT)
-			return NULL;
+		if ((rc = fmig_real(a, cur)))
+			return rc;
+		if (cur->type != JSON_OBJECT)
+			return 0;
 		json_member *m = fmig_member(cur, &p->seg[i]);
-		cur = m ? m->val : NULL;
+		if (!m)
+			return 0;
+		cur = m->val;
 	}
-	return (json_value *)cur;
+	if ((rc = fmig_real(a, cur)))
+		return rc;
+	*out = cur;
+	return 0;
 }
 
 int fmig_path_set(json_arena *a, json_value *root, const fmig_path *p,
@@ -73,12 +91,17 @@ int fmig_path_set(json_arena *a, json_value *root, const fmig_path *p,
 {
 	json_value *cur = root;
 	size_t i = 0;
+	int rc;
 	if (!v)
 		return FERRY_ENOMEM;
+	if ((rc = fmig_real(a, cur)))
+		return rc;
 	for (; i + 1 < p->n; i++) {
 		json_member *m = fmig_member(cur, &p->seg[i]);
 		if (!m)
 			break;
+		if ((rc = fmig_real(a, m->val)))
+			return rc;
 		if (m->val->type != JSON_OBJECT) {
 			*bad = i + 1;
 			return FERRY_EINVAL;
@@ -97,12 +120,15 @@ int fmig_path_set(json_arena *a, json_value *root, const fmig_path *p,
 		FERRY_ENOMEM : 0;
 }
 
-int fmig_path_remove(json_value *root, const fmig_path *p,
+int fmig_path_remove(json_arena *a, json_value *root, const fmig_path *p,
 		     json_value **removed)
 {
 	json_value *cur = root;
+	int rc;
 	for (size_t i = 0; i < p->n; i++) {
-		if (!cur || cur->type != JSON_OBJECT)
+		if ((rc = fmig_real(a, cur)))
+			return rc;
+		if (cur->type != JSON_OBJECT)
 			return FERRY_ENOTFOUND;
 		json_member *m = fmig_member(cur, &p->seg[i]);
 		if (!m)

@@ -232,12 +232,32 @@ const char *fmig_where(const fmig_src *src, size_t off)
 	return fmig_aprintf(src->a, "%s:%zu:%zu", src->path, line, col);
 }
 
+/* v's text as json_write() makes it from a parsed tree: raw nodes (from
+ * json_parse_lazy) keep their escapes as stored, so they are parsed and
+ * written again; a message must not depend on how a document was read. */
+static int fmig_canonical(const json_value *v, fbuf *out)
+{
+	fbuf raw = FBUF_INIT;
+	json_arena *a = NULL;
+	json_value *w;
+	int rc = json_write(v, &raw);
+	if (!rc && !(a = json_arena_new()))
+		rc = FERRY_ENOMEM;
+	if (!rc)
+		rc = json_parse(a, raw.p, raw.len, &w, NULL);
+	if (!rc)
+		rc = json_write(w, out);
+	json_arena_free(a);
+	fbuf_release(&raw);
+	return rc;
+}
+
 void fmig_show(const json_value *v, char *buf, size_t n)
 {
 	fbuf b = FBUF_INIT;
 	if (!n)
 		return;
-	if (json_write(v, &b) || !b.p) {
+	if (fmig_canonical(v, &b) || !b.p) {
 		snprintf(buf, n, "(a value)");
 	} else if (b.len < n && b.len <= 60) {
 		snprintf(buf, n, "%s", b.p);

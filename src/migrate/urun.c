@@ -193,8 +193,11 @@ static int keep(void *ctx, const fstore_entry *e)
 	x->body_off = pg->in.len;
 	x->body_len = e->body_len;
 	rc = rc ? rc : fbuf_add(&pg->in, e->body, e->body_len);
+	rc = rc ? rc : fbuf_grow(&pg->in, JSON_LAZY_PAD);
 	if (rc)
 		return rc;
+	/* json_parse_lazy reads up to JSON_LAZY_PAD bytes past a body */
+	memset(pg->in.p + pg->in.len, 0, JSON_LAZY_PAD);
 	x->seq = e->seq;
 	x->deleted = e->deleted;
 	pg->n++;
@@ -271,10 +274,13 @@ static int transform_one(const uxf *xf, upage *pg, rent *x, const uitem *it,
 		return rc ? ferry_err_set(err, rc, NULL) : 0;
 	}
 	json_arena_reset(xf->a);
-	rc = json_parse(xf->a, pg->in.p + x->body_off, x->body_len, &doc, &je);
-	if (rc)
-		snprintf(e.msg, sizeof e.msg, "stored body is not JSON (byte %zu)",
-			 je.offset);
+	/* stored bodies were validated when written: build only the parts
+	 * the ops walk, copy the rest (json_parse_lazy) */
+	rc = json_parse_lazy(xf->a, pg->in.p + x->body_off, x->body_len, &doc,
+			     &je);
+	if (rc == FERRY_EJSON)
+		snprintf(e.msg, sizeof e.msg, "stored body is not JSON (byte "
+			 "%zu: %s)", je.offset, je.msg);
 	else
 		rc = fmig_program_apply(xf->prog, it->pi, xf->a, &doc, &x->dropped,
 					&e);
