@@ -76,26 +76,31 @@ typedef struct lz_masks {
 	uint64_t quote, bslash, open, close; /* open: '{' '[', close: '}' ']' */
 } lz_masks;
 
+#ifdef __SSE2__
+/* The four masks of 16 bytes at p, in the low 16 bits of each. */
+static inline void lz_classify16(const char *p, uint64_t out[4])
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)p);
+	__m128i v5 = _mm_or_si128(v, _mm_set1_epi8(0x20)); /* [ -> {, ] -> } */
+	out[0] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+	out[1] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+	out[2] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v5, _mm_set1_epi8('{')));
+	out[3] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v5, _mm_set1_epi8('}')));
+}
+#endif
+
 static void lz_classify(const char *p, lz_masks *m)
 {
 #ifdef __SSE2__
-	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'),
-		      bit5 = _mm_set1_epi8(0x20), o = _mm_set1_epi8('{'),
-		      c = _mm_set1_epi8('}');
-	m->quote = m->bslash = m->open = m->close = 0;
-	for (int i = 0; i < 4; i++) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * i));
-		__m128i v5 = _mm_or_si128(v, bit5); /* '[' -> '{', ']' -> '}' */
-		int sh = 16 * i;
-		m->quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(v, q)) << sh;
-		m->bslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(v, b)) << sh;
-		m->open |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(v5, o)) << sh;
-		m->close |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(v5, c)) << sh;
-	}
+	uint64_t a[4], b[4], c[4], d[4];
+	lz_classify16(p, a);
+	lz_classify16(p + 16, b);
+	lz_classify16(p + 32, c);
+	lz_classify16(p + 48, d);
+	m->quote = a[0] | b[0] << 16 | c[0] << 32 | d[0] << 48;
+	m->bslash = a[1] | b[1] << 16 | c[1] << 32 | d[1] << 48;
+	m->open = a[2] | b[2] << 16 | c[2] << 32 | d[2] << 48;
+	m->close = a[3] | b[3] << 16 | c[3] << 32 | d[3] << 48;
 #else
 	m->quote = m->bslash = m->open = m->close = 0;
 	for (int i = 0; i < 64; i++) {
