@@ -75,6 +75,14 @@ same "status during the run: exit 0" "$rc" 0
 same "status during: state copy" "$(jq -r .state <<<"$out")" copy
 same "status during: lease owner is the runner, alive" "$(jq -c '[.lease.pid, .lease.alive]' <<<"$out")" "[$first,true]"
 same "status during: lease names the host" "$(jq -r .lease.host <<<"$out")" "$(hostname)"
+# the copy's workers lower their priority by 10 (the commits are the
+# critical path); the committing thread keeps the priority it had
+thread_nice() { awk '{sub(/^.*\) /, ""); print $17}' "/proc/$first/task/$1/stat" 2>/dev/null; }
+base_nice=$(thread_nice "$first")
+want_nice=$((base_nice + 10 > 19 ? 19 : base_nice + 10))
+worker_nices=$(for d in /proc/"$first"/task/*; do t=${d##*/}; [ "$t" = "$first" ] || thread_nice "$t"; done | sort -u | tr '\n' ' ')
+same "the committing thread keeps its nice value" "$base_nice" "$(ps -o ni= -p $$ | tr -d ' ')"
+same "copy workers run at nice +10" "$worker_nices" "$want_nice "
 run "$FERRY" upgrade status
 has "status text during: state" "$out" "): copy"
 has "status text during: per-item progress" "$out" "docs"
