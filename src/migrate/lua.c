@@ -132,6 +132,7 @@ static int fmig_lua_mark(lua_State *L)
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
+	fmig_lua_touch(L, 1); /* a lazy table is filled before it is marked */
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setmetatable(L, 1);
 	return 1;
@@ -183,6 +184,13 @@ static void fmig_lua_libs(lua_State *L)
 	lua_register(L, "load", fmig_lua_load);
 	fmig_wrap_global(L, "pcall", fmig_lua_pcall);
 	fmig_wrap_global(L, "xpcall", fmig_lua_pcall);
+	/* a document's nested tables fill themselves when first used
+	 * (luajson.h); what bypasses their metamethods fills them first */
+	fmig_lua_lazy_mt(L);
+	static const char *const raw[] = {"next", "rawget", "rawset", "rawlen",
+					  "getmetatable", "setmetatable", NULL};
+	for (size_t i = 0; raw[i]; i++)
+		fmig_wrap_global(L, raw[i], fmig_lua_touch_call);
 	lua_getglobal(L, LUA_STRLIBNAME);
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
@@ -338,10 +346,16 @@ static int fmig_lua_call(lua_State *L)
 	x.amt = 2;
 	x.omt = 3;
 	x.orig = 4;
+	x.lmt = 5;
 	x.depth = 0;
 	luaL_getmetatable(L, FMIG_LUA_ARRAY_MT);
 	luaL_getmetatable(L, FMIG_LUA_OBJECT_MT);
 	lua_createtable(L, 0, 16);
+	luaL_getmetatable(L, FMIG_LUA_LAZY_MT);
+	lua_pushvalue(L, x.orig);
+	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ORIG);
+	lua_pushlightuserdata(L, x.a);
+	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->l->fn);
 	fmig_lua_push(L, &x, r->in, 0);
 	lua_call(L, 1, 1);
@@ -354,6 +368,13 @@ static int fmig_lua_call(lua_State *L)
 				  "document) or nil (drop it), not %s",
 				  luaL_typename(L, -1));
 	r->out = fmig_lua_pull(L, &x, lua_gettop(L), r->in, 0);
+	json_error je;
+	int rc = json_expand(x.a, r->out, &je); /* a lazy table returned */
+	if (rc)
+		return luaL_error(L, rc == FERRY_ENOMEM ? "out of memory" :
+				  "the stored document is not JSON: %s", je.msg);
+	lua_pushnil(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
 	if (r->out->type != JSON_OBJECT)
 		return luaL_error(L, "transform returned an array; a document "
 				  "is an object");

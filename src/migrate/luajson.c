@@ -76,7 +76,7 @@ static json_value *fmig_new_float(json_arena *a, double d)
 /* JSON -> Lua                                                         */
 
 /* Marks the table on top with metatable `mt` and records its origin. */
-static void fmig_mark(lua_State *L, fmig_lconv *x, int mt, const json_value *v)
+static void fmig_mark(lua_State *L, const fmig_lframe *x, int mt, const json_value *v)
 {
 	lua_pushvalue(L, mt);
 	lua_setmetatable(L, -2);
@@ -85,23 +85,31 @@ static void fmig_mark(lua_State *L, fmig_lconv *x, int mt, const json_value *v)
 	lua_rawset(L, x->orig);
 }
 
-void fmig_lua_push(lua_State *L, fmig_lconv *x, const json_value *v, int depth)
+/* v as a real node (a raw one from json_parse_lazy is expanded in place:
+ * the same value, so the document does not change). */
+static void fmig_real(lua_State *L, const fmig_lframe *x, const json_value *v)
+{
+	json_error je;
+	int rc = v->type == JSON_RAW ?
+		json_expand(x->a, (json_value *)v, &je) : 0;
+	if (rc == FERRY_ENOMEM)
+		luaL_error(L, "out of memory");
+	if (rc)
+		luaL_error(L, "the stored document is not JSON: %s", je.msg);
+}
+
+static int fmig_is_container(const json_value *v)
+{
+	if (v->type == JSON_RAW)
+		return *v->u.raw.text == '{' || *v->u.raw.text == '[';
+	return v->type == JSON_OBJECT || v->type == JSON_ARRAY;
+}
+
+static void fmig_push_scalar(lua_State *L, const fmig_lframe *x, const json_value *v)
 {
 	lua_Integer i = 0;
 	lua_Number d = 0;
-	if (depth > JSON_MAX_DEPTH || !lua_checkstack(L, 4))
-		luaL_error(L, "document nested deeper than %d", JSON_MAX_DEPTH);
-	if (v->type == JSON_RAW) {
-		/* from json_parse_lazy(): the node becomes real, in place
-		 * (the same value, so the document is not changed) */
-		json_error je;
-		int rc = json_expand(x->a, (json_value *)v, &je);
-		if (rc == FERRY_ENOMEM)
-			luaL_error(L, "out of memory");
-		if (rc)
-			luaL_error(L, "the stored document is not JSON: %s",
-				   je.msg);
-	}
+	fmig_real(L, x, v);
 	switch (v->type) {
 	case JSON_NULL:
 		lua_pushlightuserdata(L, NULL);
@@ -116,28 +124,175 @@ void fmig_lua_push(lua_State *L, fmig_lconv *x, const json_value *v, int depth)
 		else
 			lua_pushnumber(L, d);
 		return;
-	case JSON_STRING:
+	default:
 		lua_pushlstring(L, v->u.str.s, v->u.str.len);
 		return;
-	case JSON_ARRAY:
-		lua_createtable(L, (int)v->u.arr.n, 0);
-		for (size_t k = 0; k < v->u.arr.n; k++) {
-			fmig_lua_push(L, x, v->u.arr.v[k], depth + 1);
-			lua_rawseti(L, -2, (lua_Integer)k + 1);
-		}
-		fmig_mark(L, x, x->amt, v);
-		return;
-	default:
-		lua_createtable(L, 0, (int)v->u.obj.n);
-		for (size_t k = 0; k < v->u.obj.n; k++) {
-			const json_member *m = &v->u.obj.m[k];
-			lua_pushlstring(L, m->key, m->klen);
-			fmig_lua_push(L, x, m->val, depth + 1);
-			lua_rawset(L, -3);
-		}
-		fmig_mark(L, x, x->omt, v);
+	}
+}
+
+/* A member or element: a scalar, or an empty lazy table. */
+static void fmig_push_child(lua_State *L, const fmig_lframe *x, const json_value *v)
+{
+	if (!fmig_is_container(v)) {
+		fmig_push_scalar(L, x, v);
 		return;
 	}
+	lua_createtable(L, 0, 0);
+	fmig_mark(L, x, x->lmt, v);
+}
+
+/* Fills the table on top from v (an object or array, real). */
+static void fmig_fill(lua_State *L, const fmig_lframe *x, const json_value *v)
+{
+	int t = lua_gettop(L);
+	if (!lua_checkstack(L, 4))
+		luaL_error(L, "out of memory");
+	if (v->type == JSON_ARRAY) {
+		for (size_t k = 0; k < v->u.arr.n; k++) {
+			fmig_push_child(L, x, v->u.arr.v[k]);
+			lua_rawseti(L, t, (lua_Integer)k + 1);
+		}
+		return;
+	}
+	for (size_t k = 0; k < v->u.obj.n; k++) {
+		const json_member *m = &v->u.obj.m[k];
+		lua_pushlstring(L, m->key, m->klen);
+		fmig_push_child(L, x, m->val);
+		lua_rawset(L, t);
+	}
+}
+
+void fmig_lua_push(lua_State *L, fmig_lconv *c, const json_value *v, int depth)
+{
+	const fmig_lframe fr = {c->a, c->amt, c->omt, c->lmt, c->orig};
+	const fmig_lframe *x = &fr;
+	(void)depth;
+	if (!fmig_is_container(v)) {
+		fmig_push_scalar(L, x, v);
+		return;
+	}
+	fmig_real(L, x, v);
+	int arr = v->type == JSON_ARRAY;
+	lua_createtable(L, arr ? (int)v->u.arr.n : 0, arr ? 0 : (int)v->u.obj.n);
+	fmig_fill(L, x, v);
+	fmig_mark(L, x, arr ? x->amt : x->omt, v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lazy tables                                                         */
+
+/* 1 if the value at idx is a table with the lazy metatable. */
+static int fmig_is_lazy(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+		return 0;
+	luaL_getmetatable(L, FMIG_LUA_LAZY_MT);
+	int lazy = lua_rawequal(L, -1, -2);
+	lua_pop(L, 2);
+	return lazy;
+}
+
+/* The frame for filling a lazy table, and the json_value the table at
+ * idx (absolute) was made from. */
+static const json_value *fmig_lazy_origin(lua_State *L, fmig_lframe *f,
+					  int idx)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
+	f->a = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	luaL_getmetatable(L, FMIG_LUA_ARRAY_MT);
+	f->amt = lua_gettop(L);
+	luaL_getmetatable(L, FMIG_LUA_OBJECT_MT);
+	f->omt = lua_gettop(L);
+	luaL_getmetatable(L, FMIG_LUA_LAZY_MT);
+	f->lmt = lua_gettop(L);
+	lua_getfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ORIG);
+	f->orig = lua_gettop(L);
+	lua_pushvalue(L, idx);
+	lua_rawget(L, f->orig);
+	const json_value *v = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (!v || !f->a)
+		luaL_error(L, "transform kept a table of an earlier document; "
+			   "documents must not share state: use a local");
+	return v;
+}
+
+void fmig_lua_touch(lua_State *L, int idx)
+{
+	if (!fmig_is_lazy(L, idx))
+		return;
+	idx = lua_absindex(L, idx);
+	int top = lua_gettop(L);
+	if (!lua_checkstack(L, 8))
+		luaL_error(L, "out of memory");
+	fmig_lframe f;
+	const json_value *v = fmig_lazy_origin(L, &f, idx);
+	fmig_real(L, &f, v);
+	lua_pushvalue(L, idx);
+	fmig_fill(L, &f, v);
+	lua_pushvalue(L, v->type == JSON_ARRAY ? f.amt : f.omt);
+	lua_setmetatable(L, idx);
+	lua_settop(L, top);
+}
+
+int fmig_lua_touch_call(lua_State *L)
+{
+	int n = lua_gettop(L);
+	if (n)
+		fmig_lua_touch(L, 1);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, n, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static int fmig_lazy_index(lua_State *L)
+{
+	fmig_lua_touch(L, 1);
+	lua_settop(L, 2);
+	lua_rawget(L, 1);
+	return 1;
+}
+
+static int fmig_lazy_newindex(lua_State *L)
+{
+	fmig_lua_touch(L, 1);
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+	return 0;
+}
+
+static int fmig_lazy_len(lua_State *L)
+{
+	fmig_lua_touch(L, 1);
+	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
+	return 1;
+}
+
+/* __pairs: upvalue 1 is the real next. */
+static int fmig_lazy_pairs(lua_State *L)
+{
+	fmig_lua_touch(L, 1);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+void fmig_lua_lazy_mt(lua_State *L)
+{
+	luaL_newmetatable(L, FMIG_LUA_LAZY_MT);
+	lua_pushcfunction(L, fmig_lazy_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, fmig_lazy_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, fmig_lazy_len);
+	lua_setfield(L, -2, "__len");
+	lua_getglobal(L, "next");
+	lua_pushcclosure(L, fmig_lazy_pairs, 1);
+	lua_setfield(L, -2, "__pairs");
+	lua_pop(L, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -421,6 +576,16 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 			   JSON_MAX_DEPTH);
 	luaL_checkstack(L, 8, "document nested too deeply");
 	const json_value *o = fmig_origin(L, x, idx);
+	if (lua_getmetatable(L, idx)) {
+		int lazy = lua_rawequal(L, -1, x->lmt);
+		lua_pop(L, 1);
+		if (lazy && !o)
+			luaL_error(L, "transform's result at '%s': a table of "
+				   "an earlier document; documents must not "
+				   "share state", fmig_at(x));
+		if (lazy) /* never filled: as it came (maybe raw) */
+			return fmig_chk(L, json_clone(x->a, o));
+	}
 	if (fmig_is_array(L, x, idx))
 		return fmig_pull_array(L, x, idx, o, depth);
 	return fmig_pull_object(L, x, idx, o, depth);

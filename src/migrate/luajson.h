@@ -14,11 +14,26 @@
 
 #define FMIG_LUA_ARRAY_MT "ferry.json.array"
 #define FMIG_LUA_OBJECT_MT "ferry.json.object"
+#define FMIG_LUA_LAZY_MT "ferry.json.lazy"
+/* registry fields while a document is converted: its arena (light
+ * userdata) and its orig table */
+#define FMIG_LUA_ARENA "ferry.lua.arena"
+#define FMIG_LUA_ORIG "ferry.lua.orig"
+
+/* Where a conversion to Lua puts things: the arena that raw nodes expand
+ * in, and the stack indices of the metatables and the orig table (in the
+ * frame of the C function that runs it). */
+typedef struct fmig_lframe {
+	json_arena *a;
+	int amt, omt, lmt, orig;
+} fmig_lframe;
 
 typedef struct fmig_lconv {
-	json_arena *a; /* where converted-back values go */
-	int amt, omt;  /* stack indices of the array and object metatables */
-	int orig;      /* stack index of a table: Lua table -> its json_value */
+	json_arena *a;     /* where converted-back values go */
+	int amt, omt, lmt; /* stack indices of the array, object and lazy
+			    * metatables */
+	int orig;          /* stack index of a table: Lua table -> its
+			    * json_value */
 	/* where in the document (for messages), written out only when
 	 * needed: key (k, len) or array position (k NULL, len = index) */
 	struct { const char *k; size_t len; } at[JSON_MAX_DEPTH + 2];
@@ -28,9 +43,27 @@ typedef struct fmig_lconv {
 
 /* Pushes v: objects and arrays as tables marked with the metatables,
  * integers as integers, other numbers as floats, null as json.null (the
- * NULL light userdata). Each table is recorded in x->orig. */
+ * NULL light userdata). Each table is recorded in x->orig.
+ *
+ * Only v's own members are converted. An object or array inside it
+ * becomes an empty *lazy* table (metatable FMIG_LUA_LAZY_MT) that fills
+ * itself, one level again, the first time it is used: __index,
+ * __newindex, __len, __pairs, and the sandbox's next, rawget, rawset,
+ * rawlen, getmetatable, setmetatable, json.array and json.object (see
+ * fmig_lua_touch). A script reads a few fields of a document; converting
+ * all of it both ways was most of the lua op's time. A lazy table never
+ * filled goes back as its json_value, untouched. Needs the registry
+ * fields FMIG_LUA_ARENA and FMIG_LUA_ORIG set for the document. */
 void fmig_lua_push(lua_State *L, fmig_lconv *x, const json_value *v,
 		   int depth);
+
+/* Fills the table at idx if it is lazy (a no-op for other values). */
+void fmig_lua_touch(lua_State *L, int idx);
+/* A C closure body: calls upvalue 1 with the same arguments after
+ * fmig_lua_touch() on the first; for wrapping next, rawget, .... */
+int fmig_lua_touch_call(lua_State *L);
+/* Registers FMIG_LUA_LAZY_MT; `next` is the real next (for __pairs). */
+void fmig_lua_lazy_mt(lua_State *L);
 
 /* The value at stack index idx (absolute) as JSON in x->a. `orig` is the
  * value it came from, if known (keeps member order and number lexemes).

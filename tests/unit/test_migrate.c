@@ -158,22 +158,35 @@ static void prog_ops(tprog *t, const char *ops)
 
 /* Runs doc (' for ") through entry ix; returns the output (malloc'd),
  * or NULL if dropped; *rc gets the code. */
-static char *run(tprog *t, size_t ix, const char *doc, int *rc,
-		 ferry_err *err)
+/* run() with the document read by json_parse_lazy (as an upgrade reads
+ * stored bodies) when `lazy`. */
+static char *run_mode(tprog *t, size_t ix, const char *doc, int lazy, int *rc,
+		      ferry_err *err)
 {
 	json_arena *a = json_arena_new();
 	json_value *v = NULL;
 	fbuf out = FBUF_INIT;
 	int dropped = 0;
 	const char *text = Q(doc);
-	assert_non_null(a);
-	if (json_parse(a, text, strlen(text), &v, NULL))
+	size_t n = strlen(text);
+	char *copy = json_arena_alloc(a, n + JSON_LAZY_PAD);
+	assert_non_null(copy);
+	memcpy(copy, text, n);
+	memset(copy + n, 0, JSON_LAZY_PAD);
+	if (lazy ? json_parse_lazy(a, copy, n, &v, NULL) :
+		   json_parse(a, copy, n, &v, NULL))
 		fail_msg("test document does not parse: %s", text);
 	*rc = fmig_program_apply(t->p, ix, a, &v, &dropped, err);
 	if (!*rc && !dropped)
 		assert_int_equal(json_write(v, &out), 0);
 	json_arena_free(a);
 	return *rc || dropped ? NULL : fbuf_detach(&out, NULL);
+}
+
+static char *run(tprog *t, size_t ix, const char *doc, int *rc,
+		 ferry_err *err)
+{
+	return run_mode(t, ix, doc, 0, rc, err);
 }
 
 /* ops applied to in must give exactly out (' for " in all three). */
@@ -1256,21 +1269,25 @@ static int prog_lua(tprog *t, const char *code, ferry_err *err)
 	return rc ? rc : tprog_compose(t, "0.1.0", "0.2.0", err);
 }
 
+/* The script on `in`, parsed fully and lazily, gives `out` both times
+ * (NULL: dropped). */
 static void expect_lua(const char *code, const char *in, const char *out)
 {
 	tprog t;
 	ferry_err err = {0, ""};
 	int rc;
 	T_OK(prog_lua(&t, code, &err), &err);
-	char *got = run(&t, 0, in, &rc, &err);
-	if (rc)
-		fail_msg("lua on %s failed: %s", in, err.msg);
-	if (out && (!got || strcmp(got, Q(out))))
-		fail_msg("lua on %s gave %s, want %s", in,
-			 got ? got : "(dropped)", Q(out));
-	if (!out && got)
-		fail_msg("lua on %s gave %s, want it dropped", in, got);
-	free(got);
+	for (int lazy = 0; lazy < 2; lazy++) {
+		char *got = run_mode(&t, 0, in, lazy, &rc, &err);
+		if (rc)
+			fail_msg("lua on %s failed: %s", in, err.msg);
+		if (out && (!got || strcmp(got, Q(out))))
+			fail_msg("lua on %s (lazy %d) gave %s, want %s", in,
+				 lazy, got ? got : "(dropped)", Q(out));
+		if (!out && got)
+			fail_msg("lua on %s gave %s, want it dropped", in, got);
+		free(got);
+	}
 	tprog_free(&t);
 }
 
@@ -1319,6 +1336,88 @@ static void test_lua_transform(void **state)
 		   "d.m = {}; d.k = json.object({1}) == nil; return d end",
 		   "{}", "{'e':[],'k':false,'m':{},'n':null,'o':{},"
 		   "'s':[3,2,1],'after':1}");
+}
+
+/* Nested objects and arrays reach a script as lazy tables that fill
+ * themselves when first used (luajson.h). Every way a script can look at
+ * or change a table must see the document as it is. */
+static void test_lua_lazy_tables(void **state)
+{
+	(void)state;
+	const char *in = "{'a':{'x':1,'y':{'z':[1,2]}},'arr':[5,6,7],"
+			 "'e':{},'s':'k'}";
+	/* untouched nested values come back exactly */
+	expect_lua("function transform(d) d.s = 'v' return d end", in,
+		   "{'a':{'x':1,'y':{'z':[1,2]}},'arr':[5,6,7],'e':{},"
+		   "'s':'v','after':1}");
+	/* next, pairs, rawget, rawlen, #, ipairs on unfilled tables */
+	expect_lua("function transform(d) local n = 0 "
+		   "for k in next, d.a do n = n + 1 end "
+		   "local m = 0 for k, v in pairs(d.a.y) do m = m + #v end "
+		   "local s = 0 for _, v in ipairs(d.arr) do s = s + v end "
+		   "return {n = n, m = m, s = s, r = rawget(d.a, 'x'), "
+		   "l = rawlen(d.arr), h = #d.arr} end", in,
+		   "{'h':3,'l':3,'m':2,'n':2,'r':1,'s':18,'after':1}");
+	/* rawset and table.insert/remove change the right table */
+	expect_lua("function transform(d) rawset(d.a, 'w', 3) "
+		   "table.insert(d.arr, 8) table.remove(d.arr, 1) "
+		   "d.a.y.z[3] = 9 return d end", in,
+		   "{'a':{'x':1,'y':{'z':[1,2,9]},'w':3},'arr':[6,7,8],"
+		   "'e':{},'s':'k','after':1}");
+	/* metatables: the json marks, and a script that drops them */
+	expect_lua("function transform(d) "
+		   "d.o = getmetatable(d.a) == json.object_mt "
+		   "d.r = getmetatable(d.arr) == json.array_mt "
+		   "setmetatable(d.e, nil) json.array(d.a.y) json.array(d.z) "
+		   "json.object(d.w) return d end",
+		   "{'a':{'y':{}},'arr':[],'e':{'k':1},'z':[1,2],'w':{'q':2}}",
+		   "{'a':{'y':[]},'arr':[],'e':{'k':1},'z':[1,2],'w':{'q':2},"
+		   "'o':true,'r':true,'after':1}");
+	/* a nested table returned as the document, one used twice */
+	expect_lua("function transform(d) return d.a end", in,
+		   "{'x':1,'y':{'z':[1,2]},'after':1}");
+	expect_lua("function transform(d) d.b = d.a.y d.c = d.a.y return d "
+		   "end", "{'a':{'y':{'q':1}}}",
+		   "{'a':{'y':{'q':1}},'b':{'q':1},'c':{'q':1},'after':1}");
+	/* a table kept from one document and used in the next */
+	const char *keep = "local kept function transform(d) "
+			   "if kept then d.old = kept.x end kept = d.a "
+			   "return d end";
+	tprog t;
+	ferry_err err = {0, ""};
+	int rc;
+	T_OK(prog_lua(&t, keep, &err), &err);
+	char *got = run(&t, 0, "{'a':{'x':1}}", &rc, &err);
+	T_OK(rc, &err);
+	free(got);
+	assert_null(run(&t, 0, "{'a':{'x':2}}", &rc, &err));
+	assert_int_equal(rc, FERRY_EINVAL);
+	T_CONTAINS(err.msg, "kept a table of an earlier document");
+	tprog_free(&t);
+}
+
+/* With the document read lazily, what the script leaves alone keeps its
+ * stored text (escapes included), what it changes is written anew. */
+static void test_lua_lazy_raw(void **state)
+{
+	(void)state;
+	tprog t;
+	ferry_err err = {0, ""};
+	int rc;
+	T_OK(prog_lua(&t, "function transform(d) d.b.n = 2 return d end",
+		      &err), &err);
+	const char *in = "{'a':{'s':'\\u0041'},'b':{'s':'\\u0042'}}";
+	char *lazy = run_mode(&t, 0, in, 1, &rc, &err);
+	T_OK(rc, &err);
+	assert_string_equal(lazy, Q("{'a':{'s':'\\u0041'},'b':{'s':'B',"
+				    "'n':2},'after':1}"));
+	char *full = run_mode(&t, 0, in, 0, &rc, &err);
+	T_OK(rc, &err);
+	assert_string_equal(full, Q("{'a':{'s':'A'},'b':{'s':'B','n':2},"
+				    "'after':1}"));
+	free(lazy);
+	free(full);
+	tprog_free(&t);
 }
 
 static void test_lua_roundtrip(void **state)
@@ -1794,6 +1893,8 @@ int main(void)
 		T(test_merge),
 		T(test_lua_transform),
 		T(test_lua_roundtrip),
+		T(test_lua_lazy_tables),
+		T(test_lua_lazy_raw),
 		T(test_lua_bad_results),
 		T(test_lua_sandbox),
 		T(test_lua_limits),
