@@ -12,9 +12,10 @@
  * Only the levels that are expanded are checked (keys, ':' and ',', the
  * closing bracket); inside a raw value only quotes and brackets are
  * matched, nothing is validated. So this is for texts that were validated
- * when they were stored, and it never reads outside the text it is given,
- * whatever the text. The tree points into that text, which must outlive
- * it.
+ * when they were stored. Whatever the text, nothing is read past the
+ * JSON_LAZY_PAD bytes that must follow it (the scan loads whole 64-byte
+ * blocks; what lies past the end is masked off). The tree points into
+ * that text, which must outlive it.
  */
 #include <string.h>
 #ifdef __SSE2__
@@ -77,15 +78,21 @@ typedef struct lz_masks {
 } lz_masks;
 
 #ifdef __SSE2__
+/* Bit i set for each byte i of v equal to c. */
+static inline uint64_t lz_eq16(__m128i v, char c)
+{
+	return (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+
 /* The four masks of 16 bytes at p, in the low 16 bits of each. */
 static inline void lz_classify16(const char *p, uint64_t out[4])
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)p);
 	__m128i v5 = _mm_or_si128(v, _mm_set1_epi8(0x20)); /* [ -> {, ] -> } */
-	out[0] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-	out[1] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-	out[2] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v5, _mm_set1_epi8('{')));
-	out[3] = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v5, _mm_set1_epi8('}')));
+	out[0] = lz_eq16(v, '"');
+	out[1] = lz_eq16(v, '\\');
+	out[2] = lz_eq16(v5, '{');
+	out[3] = lz_eq16(v5, '}');
 }
 #endif
 

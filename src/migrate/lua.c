@@ -357,7 +357,7 @@ static int fmig_lua_call(lua_State *L)
 	lua_pushlightuserdata(L, x.a);
 	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->l->fn);
-	fmig_lua_push(L, &x, r->in, 0);
+	fmig_lua_push(L, &x, r->in);
 	lua_call(L, 1, 1);
 	if (lua_isnil(L, -1)) {
 		r->dropped = 1;

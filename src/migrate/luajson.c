@@ -5,6 +5,8 @@
  * integers stay integers and floats floats, member order is kept (a
  * table remembers the json_value it came from), and numbers keep their
  * lexeme ("743.70", "1e5") when the script left their value alone.
+ * Nested objects and arrays reach the script as lazy tables, filled when
+ * first used (see luajson.h): most scripts read a few fields.
  */
 #include <math.h>
 #include <stdio.h>
@@ -76,22 +78,24 @@ static json_value *fmig_new_float(json_arena *a, double d)
 /* JSON -> Lua                                                         */
 
 /* Marks the table on top with metatable `mt` and records its origin. */
-static void fmig_mark(lua_State *L, const fmig_lframe *x, int mt, const json_value *v)
+static void fmig_mark(lua_State *L, const fmig_lframe *f, int mt,
+		      const json_value *v)
 {
 	lua_pushvalue(L, mt);
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -1);
 	lua_pushlightuserdata(L, (void *)v);
-	lua_rawset(L, x->orig);
+	lua_rawset(L, f->orig);
 }
 
 /* v as a real node (a raw one from json_parse_lazy is expanded in place:
  * the same value, so the document does not change). */
-static void fmig_real(lua_State *L, const fmig_lframe *x, const json_value *v)
+static void fmig_real(lua_State *L, const fmig_lframe *f,
+		      const json_value *v)
 {
 	json_error je;
 	int rc = v->type == JSON_RAW ?
-		json_expand(x->a, (json_value *)v, &je) : 0;
+		json_expand(f->a, (json_value *)v, &je) : 0;
 	if (rc == FERRY_ENOMEM)
 		luaL_error(L, "out of memory");
 	if (rc)
@@ -105,11 +109,12 @@ static int fmig_is_container(const json_value *v)
 	return v->type == JSON_OBJECT || v->type == JSON_ARRAY;
 }
 
-static void fmig_push_scalar(lua_State *L, const fmig_lframe *x, const json_value *v)
+static void fmig_push_scalar(lua_State *L, const fmig_lframe *f,
+			     const json_value *v)
 {
 	lua_Integer i = 0;
 	lua_Number d = 0;
-	fmig_real(L, x, v);
+	fmig_real(L, f, v);
 	switch (v->type) {
 	case JSON_NULL:
 		lua_pushlightuserdata(L, NULL);
@@ -131,25 +136,27 @@ static void fmig_push_scalar(lua_State *L, const fmig_lframe *x, const json_valu
 }
 
 /* A member or element: a scalar, or an empty lazy table. */
-static void fmig_push_child(lua_State *L, const fmig_lframe *x, const json_value *v)
+static void fmig_push_child(lua_State *L, const fmig_lframe *f,
+			    const json_value *v)
 {
 	if (!fmig_is_container(v)) {
-		fmig_push_scalar(L, x, v);
+		fmig_push_scalar(L, f, v);
 		return;
 	}
 	lua_createtable(L, 0, 0);
-	fmig_mark(L, x, x->lmt, v);
+	fmig_mark(L, f, f->lmt, v);
 }
 
 /* Fills the table on top from v (an object or array, real). */
-static void fmig_fill(lua_State *L, const fmig_lframe *x, const json_value *v)
+static void fmig_fill(lua_State *L, const fmig_lframe *f,
+		      const json_value *v)
 {
 	int t = lua_gettop(L);
 	if (!lua_checkstack(L, 4))
 		luaL_error(L, "out of memory");
 	if (v->type == JSON_ARRAY) {
 		for (size_t k = 0; k < v->u.arr.n; k++) {
-			fmig_push_child(L, x, v->u.arr.v[k]);
+			fmig_push_child(L, f, v->u.arr.v[k]);
 			lua_rawseti(L, t, (lua_Integer)k + 1);
 		}
 		return;
@@ -157,25 +164,24 @@ static void fmig_fill(lua_State *L, const fmig_lframe *x, const json_value *v)
 	for (size_t k = 0; k < v->u.obj.n; k++) {
 		const json_member *m = &v->u.obj.m[k];
 		lua_pushlstring(L, m->key, m->klen);
-		fmig_push_child(L, x, m->val);
+		fmig_push_child(L, f, m->val);
 		lua_rawset(L, t);
 	}
 }
 
-void fmig_lua_push(lua_State *L, fmig_lconv *c, const json_value *v, int depth)
+void fmig_lua_push(lua_State *L, const fmig_lconv *x, const json_value *v)
 {
-	const fmig_lframe fr = {c->a, c->amt, c->omt, c->lmt, c->orig};
-	const fmig_lframe *x = &fr;
-	(void)depth;
+	const fmig_lframe fr = {x->a, x->amt, x->omt, x->lmt, x->orig};
+	const fmig_lframe *f = &fr;
 	if (!fmig_is_container(v)) {
-		fmig_push_scalar(L, x, v);
+		fmig_push_scalar(L, f, v);
 		return;
 	}
-	fmig_real(L, x, v);
+	fmig_real(L, f, v);
 	int arr = v->type == JSON_ARRAY;
 	lua_createtable(L, arr ? (int)v->u.arr.n : 0, arr ? 0 : (int)v->u.obj.n);
-	fmig_fill(L, x, v);
-	fmig_mark(L, x, arr ? x->amt : x->omt, v);
+	fmig_fill(L, f, v);
+	fmig_mark(L, f, arr ? f->amt : f->omt, v);
 }
 
 /* ------------------------------------------------------------------ */

@@ -54,8 +54,7 @@ typedef struct fmig_lconv {
  * all of it both ways was most of the lua op's time. A lazy table never
  * filled goes back as its json_value, untouched. Needs the registry
  * fields FMIG_LUA_ARENA and FMIG_LUA_ORIG set for the document. */
-void fmig_lua_push(lua_State *L, fmig_lconv *x, const json_value *v,
-		   int depth);
+void fmig_lua_push(lua_State *L, const fmig_lconv *x, const json_value *v);
 
 /* Fills the table at idx if it is lazy (a no-op for other values). */
 void fmig_lua_touch(lua_State *L, int idx);
