@@ -78,21 +78,21 @@ typedef struct lz_masks {
 } lz_masks;
 
 #ifdef __SSE2__
-/* Bit i set for each byte i of v equal to c. */
-static inline uint64_t lz_eq16(__m128i v, char c)
-{
-	return (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
-}
+/* Bit i set for each byte i of v equal to the byte in all lanes of c. */
+#define LZ_EQ16(v, c) \
+	((uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8((v), (c))))
 
 /* The four masks of 16 bytes at p, in the low 16 bits of each. */
 static inline void lz_classify16(const char *p, uint64_t out[4])
 {
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+		      open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
 	__m128i v = _mm_loadu_si128((const __m128i *)p);
 	__m128i v5 = _mm_or_si128(v, _mm_set1_epi8(0x20)); /* [ -> {, ] -> } */
-	out[0] = lz_eq16(v, '"');
-	out[1] = lz_eq16(v, '\\');
-	out[2] = lz_eq16(v5, '{');
-	out[3] = lz_eq16(v5, '}');
+	out[0] = LZ_EQ16(v, quote);
+	out[1] = LZ_EQ16(v, bslash);
+	out[2] = LZ_EQ16(v5, open);
+	out[3] = LZ_EQ16(v5, close);
 }
 #endif
 
