@@ -1394,6 +1394,25 @@ static void test_lua_lazy_tables(void **state)
 	assert_int_equal(rc, FERRY_EINVAL);
 	T_CONTAINS(err.msg, "kept a table of an earlier document");
 	tprog_free(&t);
+	/* the same error caught by the script: the conversion goes on */
+	T_OK(prog_lua(&t, "local kept function transform(d) "
+		      "if kept then d.ok = pcall(function() return kept.x "
+		      "end) end kept = d.a d.n = #d.b.c return d end", &err),
+	     &err);
+	const char *in2 = "{'a':{'x':1},'b':{'c':[1,2]}}";
+	got = run_mode(&t, 0, in2, 0, &rc, &err);
+	T_OK(rc, &err);
+	assert_string_equal(got, Q("{'a':{'x':1},'b':{'c':[1,2]},'n':2,"
+				   "'after':1}"));
+	free(got);
+	for (int lazy = 0; lazy < 2; lazy++) {
+		got = run_mode(&t, 0, in2, lazy, &rc, &err);
+		T_OK(rc, &err);
+		assert_string_equal(got, Q("{'a':{'x':1},'b':{'c':[1,2]},"
+					   "'n':2,'ok':false,'after':1}"));
+		free(got);
+	}
+	tprog_free(&t);
 }
 
 /* With the document read lazily, what the script leaves alone keeps its
