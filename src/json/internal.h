@@ -111,20 +111,6 @@ static inline int json_utf8_seq(const unsigned char *p, const unsigned char *end
 /* 1 for the bytes json_special8() does not flag (string.c). */
 extern const unsigned char json_plain_byte[256];
 
-/* A mask with bit 7 of each byte of the 8 at p set if that byte is '"',
- * '\\', a control or >= 0x80; the lowest set bit is always exact (the
- * borrow tricks can only add false hits above a true one). */
-static inline uint64_t json_special8(const char *p)
-{
-	const uint64_t k1 = 0x0101010101010101ull;
-	uint64_t w, q, b;
-	memcpy(&w, p, 8);
-	q = w ^ (k1 * '"');
-	b = w ^ (k1 * '\\');
-	return (((q - k1) & ~q) | ((b - k1) & ~b) | ((w - k1 * 0x20) & ~w) | w) &
-	       (k1 * 0x80);
-}
-
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
 	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define JSON_FAST_SCAN 1
@@ -144,11 +130,33 @@ static inline uint64_t json_qb8(const char *p)
 	return (((q - k1) & ~q) | ((b - k1) & ~b)) & (k1 * 0x80);
 }
 
-/* The first byte in [p, end) that json_special8() would flag, or end. */
-static inline const char *json_skip_plain(const char *p, const char *end)
+/* A mask with bit 7 of each byte of the 8 at p set if that byte is '"',
+ * '\\', a control or >= 0x80; the lowest set bit is always exact (the
+ * borrow tricks can only add false hits above a true one). */
+static inline uint64_t json_special8(const char *p)
+{
+	const uint64_t k1 = 0x0101010101010101ull;
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return json_qb8(p) | ((((w - k1 * 0x20) & ~w) | w) & (k1 * 0x80));
+}
+
+static inline int json_is_special(unsigned char c)
+{
+	return !json_plain_byte[c];
+}
+
+static inline int json_is_qb(unsigned char c) { return c == '"' || c == '\\'; }
+
+/* The first byte in [p, end) that mask8 flags (stop() says the same of
+ * one byte), or end: 8 bytes a step, then byte by byte. Both functions
+ * are constants where it is inlined. */
+static inline const char *json_scan(const char *p, const char *end,
+				    uint64_t (*mask8)(const char *),
+				    int (*stop)(unsigned char))
 {
 	while (end - p >= 8) {
-		uint64_t m = json_special8(p);
+		uint64_t m = mask8(p);
 		if (m) {
 #if JSON_FAST_SCAN
 			return p + (__builtin_ctzll(m) >> 3);
@@ -158,9 +166,21 @@ static inline const char *json_skip_plain(const char *p, const char *end)
 		}
 		p += 8;
 	}
-	while (p < end && json_plain_byte[(unsigned char)*p])
+	while (p < end && !stop((unsigned char)*p))
 		p++;
 	return p;
+}
+
+/* The first byte in [p, end) that json_special8() would flag, or end. */
+static inline const char *json_skip_plain(const char *p, const char *end)
+{
+	return json_scan(p, end, json_special8, json_is_special);
+}
+
+/* The first '"' or '\\' in [p, end), or end. */
+static inline const char *json_find_qb(const char *p, const char *end)
+{
+	return json_scan(p, end, json_qb8, json_is_qb);
 }
 
 /* Lexes the number starting at p (p < end, *p is '-' or a digit).

@@ -32,31 +32,12 @@ static const char *lz_ws(const char *p, const char *end)
 	return p;
 }
 
-/* The first '"' or '\\' in [p, end), or end: 8 bytes a step. */
-static inline const char *lz_find_qb(const char *p, const char *end)
-{
-	while (end - p >= 8) {
-		uint64_t m = json_qb8(p);
-		if (m) {
-#if JSON_FAST_SCAN
-			return p + (__builtin_ctzll(m) >> 3);
-#else
-			break;
-#endif
-		}
-		p += 8;
-	}
-	while (p < end && *p != '"' && *p != '\\')
-		p++;
-	return p;
-}
-
 /* p at '"': just past the closing quote, or NULL if there is none. */
 static const char *lz_string(const char *p, const char *end)
 {
 	p++;
 	for (;;) {
-		p = lz_find_qb(p, end);
+		p = json_find_qb(p, end);
 		if (p == end)
 			return NULL;
 		if (*p == '"')

@@ -342,19 +342,19 @@ static int fmig_lua_call(lua_State *L)
 {
 	fmig_run *r = lua_touserdata(L, 1);
 	fmig_lconv x; /* not zeroed: its place stack is large */
-	x.a = r->a;
-	x.amt = 2;
-	x.omt = 3;
-	x.orig = 4;
-	x.lmt = 5;
+	x.f.a = r->a;
+	x.f.amt = 2;
+	x.f.omt = 3;
+	x.f.orig = 4;
+	x.f.lmt = 5;
 	x.depth = 0;
 	luaL_getmetatable(L, FMIG_LUA_ARRAY_MT);
 	luaL_getmetatable(L, FMIG_LUA_OBJECT_MT);
 	lua_createtable(L, 0, 16);
 	luaL_getmetatable(L, FMIG_LUA_LAZY_MT);
-	lua_pushvalue(L, x.orig);
+	lua_pushvalue(L, x.f.orig);
 	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ORIG);
-	lua_pushlightuserdata(L, x.a);
+	lua_pushlightuserdata(L, x.f.a);
 	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->l->fn);
 	fmig_lua_push(L, &x, r->in);
@@ -369,7 +369,7 @@ static int fmig_lua_call(lua_State *L)
 				  luaL_typename(L, -1));
 	r->out = fmig_lua_pull(L, &x, lua_gettop(L), r->in, 0);
 	json_error je;
-	int rc = json_expand(x.a, r->out, &je); /* a lazy table returned */
+	int rc = json_expand(x.f.a, r->out, &je); /* a lazy table returned */
 	if (rc)
 		return luaL_error(L, rc == FERRY_ENOMEM ? "out of memory" :
 				  "the stored document is not JSON: %s", je.msg);

@@ -171,8 +171,7 @@ static void fmig_fill(lua_State *L, const fmig_lframe *f,
 
 void fmig_lua_push(lua_State *L, const fmig_lconv *x, const json_value *v)
 {
-	const fmig_lframe fr = {x->a, x->amt, x->omt, x->lmt, x->orig};
-	const fmig_lframe *f = &fr;
+	const fmig_lframe *f = &x->f;
 	if (!fmig_is_container(v)) {
 		fmig_push_scalar(L, f, v);
 		return;
@@ -377,7 +376,7 @@ static json_value *fmig_pull_string(lua_State *L, fmig_lconv *x, int idx)
 	if (!fmig_utf8_ok((const unsigned char *)s, len))
 		luaL_error(L, "transform's result at '%s': the string is not "
 			   "valid UTF-8", fmig_at(x));
-	return fmig_chk(L, json_new_string(x->a, s, len));
+	return fmig_chk(L, json_new_string(x->f.a, s, len));
 }
 
 static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
@@ -391,22 +390,22 @@ static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
 				    &od);
 		if (isint ? k == 1 && oi == lua_tointeger(L, idx) :
 			    k == 2 && od == lua_tonumber(L, idx))
-			return fmig_chk(L, json_clone(x->a, orig));
+			return fmig_chk(L, json_clone(x->f.a, orig));
 	}
 	if (isint)
-		return fmig_chk(L, json_new_int(x->a, lua_tointeger(L, idx)));
+		return fmig_chk(L, json_new_int(x->f.a, lua_tointeger(L, idx)));
 	double d = lua_tonumber(L, idx);
 	if (!isfinite(d))
 		luaL_error(L, "transform's result at '%s': %f is not a finite "
 			   "number", fmig_at(x), d);
-	return fmig_chk(L, fmig_new_float(x->a, d));
+	return fmig_chk(L, fmig_new_float(x->f.a, d));
 }
 
 /* The json_value the table at idx was made from, or NULL. */
 static const json_value *fmig_origin(lua_State *L, fmig_lconv *x, int idx)
 {
 	lua_pushvalue(L, idx);
-	lua_rawget(L, x->orig);
+	lua_rawget(L, x->f.orig);
 	const json_value *o = lua_touserdata(L, -1);
 	lua_pop(L, 1);
 	return o;
@@ -417,9 +416,9 @@ static int fmig_is_array(lua_State *L, fmig_lconv *x, int idx)
 {
 	int mark = -1;
 	if (lua_getmetatable(L, idx)) {
-		if (lua_rawequal(L, -1, x->amt))
+		if (lua_rawequal(L, -1, x->f.amt))
 			mark = 1;
-		else if (lua_rawequal(L, -1, x->omt))
+		else if (lua_rawequal(L, -1, x->f.omt))
 			mark = 0;
 		lua_pop(L, 1);
 	}
@@ -440,7 +439,7 @@ static json_value *fmig_pull_array(lua_State *L, fmig_lconv *x, int idx,
 				   const json_value *o, int depth)
 {
 	lua_Unsigned n = lua_rawlen(L, idx), count = 0;
-	json_value *arr = fmig_chk(L, json_new_array(x->a));
+	json_value *arr = fmig_chk(L, json_new_array(x->f.a));
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		count++;
@@ -450,7 +449,7 @@ static json_value *fmig_pull_array(lua_State *L, fmig_lconv *x, int idx,
 		luaL_error(L, "transform's result at '%s': an array must have "
 			   "exactly the keys 1..n (no holes, no other keys)",
 			   fmig_at(x));
-	if (n && !(arr->u.arr.v = json_arena_alloc(x->a, n * sizeof(void *))))
+	if (n && !(arr->u.arr.v = json_arena_alloc(x->f.a, n * sizeof(void *))))
 		luaL_error(L, "out of memory");
 	arr->u.arr.cap = (size_t)n;
 	if (o && o->type != JSON_ARRAY)
@@ -477,7 +476,7 @@ static void fmig_put_member(lua_State *L, fmig_lconv *x, json_value *obj,
 			   "UTF-8", fmig_at(x));
 	fmig_enter(x, key, klen, 0);
 	json_member *m = &obj->u.obj.m[obj->u.obj.n];
-	char *k = json_arena_alloc(x->a, klen + 1);
+	char *k = json_arena_alloc(x->f.a, klen + 1);
 	if (!k)
 		luaL_error(L, "out of memory");
 	memcpy(k, key, klen);
@@ -525,7 +524,7 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 			       const json_value *o, json_value *obj,
 			       size_t extra, int depth)
 {
-	fmig_key *keys = json_arena_alloc(x->a, extra * sizeof *keys);
+	fmig_key *keys = json_arena_alloc(x->f.a, extra * sizeof *keys);
 	size_t n = 0;
 	if (!keys)
 		luaL_error(L, "out of memory");
@@ -551,9 +550,9 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 				    const json_value *o, int depth)
 {
 	size_t total = fmig_count_keys(L, x, idx);
-	json_value *obj = fmig_chk(L, json_new_object(x->a));
+	json_value *obj = fmig_chk(L, json_new_object(x->f.a));
 	if (total && !(obj->u.obj.m = json_arena_alloc(
-			       x->a, total * sizeof(json_member))))
+			       x->f.a, total * sizeof(json_member))))
 		luaL_error(L, "out of memory");
 	obj->u.obj.cap = total;
 	if (o && o->type != JSON_OBJECT)
@@ -583,14 +582,14 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 	luaL_checkstack(L, 8, "document nested too deeply");
 	const json_value *o = fmig_origin(L, x, idx);
 	if (lua_getmetatable(L, idx)) {
-		int lazy = lua_rawequal(L, -1, x->lmt);
+		int lazy = lua_rawequal(L, -1, x->f.lmt);
 		lua_pop(L, 1);
 		if (lazy && !o)
 			luaL_error(L, "transform's result at '%s': a table of "
 				   "an earlier document; documents must not "
 				   "share state", fmig_at(x));
 		if (lazy) /* never filled: as it came (maybe raw) */
-			return fmig_chk(L, json_clone(x->a, o));
+			return fmig_chk(L, json_clone(x->f.a, o));
 	}
 	if (fmig_is_array(L, x, idx))
 		return fmig_pull_array(L, x, idx, o, depth);
@@ -602,7 +601,7 @@ json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx,
 {
 	switch (lua_type(L, idx)) {
 	case LUA_TBOOLEAN:
-		return fmig_chk(L, json_new_bool(x->a, lua_toboolean(L, idx)));
+		return fmig_chk(L, json_new_bool(x->f.a, lua_toboolean(L, idx)));
 	case LUA_TNUMBER:
 		return fmig_pull_number(L, x, idx, orig);
 	case LUA_TSTRING:
@@ -611,7 +610,7 @@ json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx,
 		return fmig_pull_table(L, x, idx, depth);
 	case LUA_TLIGHTUSERDATA:
 		if (!lua_touserdata(L, idx))
-			return fmig_chk(L, json_new_null(x->a));
+			return fmig_chk(L, json_new_null(x->f.a));
 		/* fall through */
 	default:
 		return luaL_error(L, "transform's result at '%s': %s cannot "

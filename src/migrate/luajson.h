@@ -20,6 +20,7 @@
 #define FMIG_LUA_ARENA "ferry.lua.arena"
 #define FMIG_LUA_ORIG "ferry.lua.orig"
 
+
 /* Where a conversion to Lua puts things: the arena that raw nodes expand
  * in, and the stack indices of the metatables and the orig table (in the
  * frame of the C function that runs it). */
@@ -29,11 +30,7 @@ typedef struct fmig_lframe {
 } fmig_lframe;
 
 typedef struct fmig_lconv {
-	json_arena *a;     /* where converted-back values go */
-	int amt, omt, lmt; /* stack indices of the array, object and lazy
-			    * metatables */
-	int orig;          /* stack index of a table: Lua table -> its
-			    * json_value */
+	fmig_lframe f; /* f.a: where converted-back values go too */
 	/* where in the document (for messages), written out only when
 	 * needed: key (k, len) or array position (k NULL, len = index) */
 	struct { const char *k; size_t len; } at[JSON_MAX_DEPTH + 2];

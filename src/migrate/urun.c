@@ -193,15 +193,23 @@ static int keep(void *ctx, const fstore_entry *e)
 	x->body_off = pg->in.len;
 	x->body_len = e->body_len;
 	rc = rc ? rc : fbuf_add(&pg->in, e->body, e->body_len);
-	rc = rc ? rc : fbuf_grow(&pg->in, JSON_LAZY_PAD);
 	if (rc)
 		return rc;
-	/* json_parse_lazy reads up to JSON_LAZY_PAD bytes past a body */
-	memset(pg->in.p + pg->in.len, 0, JSON_LAZY_PAD);
 	x->seq = e->seq;
 	x->deleted = e->deleted;
 	pg->n++;
 	return 0;
+}
+
+/* json_parse_lazy reads up to JSON_LAZY_PAD bytes past a body: the next
+ * entry's bytes, or after the last one these. Once per read, not per
+ * document. */
+static int upage_pad(upage *pg)
+{
+	int rc = fbuf_grow(&pg->in, JSON_LAZY_PAD);
+	if (!rc)
+		memset(pg->in.p + pg->in.len, 0, JSON_LAZY_PAD);
+	return rc;
 }
 
 void upage_reset(upage *pg)
@@ -230,6 +238,7 @@ int urun_read_more(urun *r, upage *pg, const uitem *it, const char *after,
 	rc = r->db->ops->doc_scan(t, it->src_ix, after_len ? after : NULL,
 				  after_len, limit, keep, pg);
 	fdb_abort(t);
+	rc = rc ? rc : upage_pad(pg);
 	*got = pg->n - n0;
 	return rc;
 }
@@ -238,7 +247,8 @@ int urun_read_changes(urun *r, upage *pg, fstore_txn *t, const uitem *it,
 		      size_t limit)
 {
 	upage_reset(pg);
-	return r->db->ops->changes(t, it->src_ix, it->seq, limit, keep, pg);
+	int rc = r->db->ops->changes(t, it->src_ix, it->seq, limit, keep, pg);
+	return rc ? rc : upage_pad(pg);
 }
 
 /* ---- transforming ---- */

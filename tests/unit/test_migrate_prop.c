@@ -431,7 +431,7 @@ static void compare_entry(pcase *c, fmig_program *p, size_t k,
 		 * upgrade does): the same outcome, the same text */
 		outcome z = {0, 0, parse_lazy(c->a, c->doc[tr->src][d]), ""};
 		run_doc(p, k, c->a, &z);
-		fbuf zt = FBUF_INIT, ot = FBUF_INIT;
+		fbuf zt = FBUF_INIT;
 		if (z.rc != o.rc || strcmp(z.msg, o.msg) ||
 		    (!z.rc && z.gone != o.gone))
 		{
@@ -441,11 +441,10 @@ static void compare_entry(pcase *c, fmig_program *p, size_t k,
 			report(c, what);
 		}
 		if (!z.rc && !z.gone &&
-		    (json_write(z.doc, &zt) || json_write(o.doc, &ot) ||
+		    (json_write(z.doc, &zt) ||
 		     !json_equal(parse(c->a, zt.p), o.doc)))
 			report(c, "lazy parse: other document");
 		fbuf_release(&zt);
-		fbuf_release(&ot);
 		c->tally->ok += !o.rc && !o.gone;
 		c->tally->failed += o.rc != 0;
 		c->tally->gone += !o.rc && o.gone;
