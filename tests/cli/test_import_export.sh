@@ -177,8 +177,10 @@ same "bad line in the first batch: exit 1" "$rc" 1
 same "bad line in the first batch: nothing written" "$(count default.bad1)" 0
 
 # Without --batch a batch is cut at 64 MiB of input as well as at 200 000
-# documents: 70 lines of 1 MiB each (newline not counted), the 70th invalid. The first 64
-# fill one batch (written), the failing one holds 65..70 (not written).
+# documents, and the first four batches are 1/16, 1/8, 1/4 and 1/2 of that:
+# 70 lines of 1 MiB each (newline not counted), the 70th invalid. Lines
+# 1..60 fill batches of 4, 8, 16 and 32 MiB (written), the failing batch
+# holds 61..70 (not written).
 pad=$(head -c 1048553 /dev/zero | tr '\0' x)
 for i in $(seq -w 1 70); do
   printf '{"id":"big%s","pad":"%s"%s}\n' "$i" "$pad" "$([ "$i" = 70 ] && echo ,)"
@@ -187,8 +189,8 @@ same "big input: 70 lines of about 1 MiB" "$(wc -l <"$TMP/big.ndjson")" 70
 run "$FERRY" import big "$TMP/big.ndjson" --quiet
 same "64 MiB batch: exit 1 at the bad line" "$rc" 1
 has "64 MiB batch: message says line 70" "$err" "line 70:"
-has "64 MiB batch: the first 64 documents were written" "$err" "64 documents"
-same "64 MiB batch: index holds the first batch" "$(count default.big)" 64
+has "64 MiB batch: the first 60 documents were written" "$err" "60 documents"
+same "64 MiB batch: index holds the first four batches" "$(count default.big)" 60
 rm -f "$TMP/big.ndjson"
 
 run "$FERRY" import skip "$TMP/bad.ndjson" --batch 1000 --skip-bad --json --quiet
@@ -352,5 +354,31 @@ has "export missing index named" "$err" "nosuch"
 expect_fail 3 "export of a missing physical index -> 3" "$FERRY" export v0_7_1.default.nosuch
 check "export of an empty index" "$FERRY" export emptyfile --quiet
 same "empty index exports nothing" "$("$FERRY" export emptyfile --quiet)" ""
+
+# ------------------------------------------------------------ first batch
+# Default batches start at 1/16 of their size (12 500 documents or 4 MiB)
+# so that the committer starts early: with 13 000 lines read and the input
+# still open, the first batch is committed and visible (a full-size first
+# batch would wait for 200 000 lines or the end of the input).
+mkfifo "$TMP/fifo"
+"$FERRY" import early - --quiet --json <"$TMP/fifo" >"$TMP/early.out" 2>&1 &
+imp=$!
+exec 3>"$TMP/fifo"
+head -n 13000 "$TMP/p.ndjson" >&3
+c=none
+for _ in $(seq 1 200); do
+  c=$(count default.early)
+  [ "$c" != none ] && [ "$c" -gt 0 ] && break
+  sleep 0.1
+done
+if [ "$c" != none ] && [ "$c" -gt 0 ] && [ "$c" -le 12500 ]; then
+  ok "default import: a first batch ($c docs) committed while input is open"
+else bad "default import: a first batch committed while input is open" "count $c"; fi
+tail -n +13001 "$TMP/p.ndjson" >&3
+exec 3>&-
+wait "$imp"
+same "default import from a pipe: exit 0" "$?" 0
+same "default import from a pipe: count $N" "$(count default.early)" $N
+jqis "default import from a pipe: written" "$(cat "$TMP/early.out")" .written $N
 
 finish
