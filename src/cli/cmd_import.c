@@ -29,17 +29,23 @@ static const char import_help[] =
 "                   from --id-field (default \"id\"), else generated\n"
 "  --format bulk    Elasticsearch _bulk pairs: {\"index\":{\"_id\":..}} then\n"
 "                   the document; create and delete actions too\n"
-"  --batch N        documents per transaction (default: 200000, or fewer\n"
-"                   so that a batch holds at most 64 MiB of input; the\n"
-"                   first four default batches are 1/16, 1/8, 1/4, 1/2)\n"
+"  --batch N        documents per transaction (default: 50000, or fewer\n"
+"                   so that a batch holds at most 24 MiB of input; the\n"
+"                   first two default batches are 1/4 and 1/2 of that)\n"
 "  --skip-bad       leave out invalid lines (listed) instead of stopping\n"
 "Each committed batch is durable; re-running with ids from the data is\n"
 "idempotent: the same documents are replaced, not doubled.\n";
 
-/* The committer idles until the first batch is prepared, so the default
- * batches start at 1/16 of their size and double up to it: the first
- * commit starts after 12 500 documents instead of 200 000. */
-#define IMPORT_RAMP 4
+/* Default batches: 50 000 documents or 24 MiB of input, whichever comes
+ * first. Since recent ids go to runs, a batch no longer rewrites the id
+ * tree, and smaller batches keep the working set (bulk buffers, LMDB's dirty
+ * pages) small: 1 M profiles with fsync took 2.5 s in batches of 50 000
+ * against 3.1 s in batches of 200 000, with a third of the page faults
+ * (docs/benchmarks.md, session 9). The committer idles until the first batch
+ * is prepared, so the first two are 1/4 and 1/2 of the size. */
+#define IMPORT_BATCH_DOCS 50000
+#define IMPORT_BATCH_BYTES ((size_t)24 << 20)
+#define IMPORT_RAMP 2
 
 typedef struct batch {
 	ferry_bulk *b;
@@ -441,8 +447,8 @@ int cmd_import(int argc, char **argv)
 	 * pages. 1 M profiles, fsync on: 50 k per commit 5.1 s, 200 k 3.1 s
 	 * (docs/benchmarks.md, session 5). The byte cap keeps memory flat
 	 * for large documents: two batches are in memory at once. */
-	j.batch_docs = 200000;
-	j.batch_bytes = (size_t)64 << 20;
+	j.batch_docs = IMPORT_BATCH_DOCS;
+	j.batch_bytes = IMPORT_BATCH_BYTES;
 	j.ramp = IMPORT_RAMP;
 	int rc = parse_args(argc, argv, &j, &id_field);
 	if (rc)

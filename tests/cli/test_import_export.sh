@@ -176,21 +176,21 @@ run "$FERRY" import bad1 "$TMP/bad.ndjson" --batch 5000 --quiet
 same "bad line in the first batch: exit 1" "$rc" 1
 same "bad line in the first batch: nothing written" "$(count default.bad1)" 0
 
-# Without --batch a batch is cut at 64 MiB of input as well as at 200 000
-# documents, and the first four batches are 1/16, 1/8, 1/4 and 1/2 of that:
-# 70 lines of 1 MiB each (newline not counted), the 70th invalid. Lines
-# 1..60 fill batches of 4, 8, 16 and 32 MiB (written), the failing batch
-# holds 61..70 (not written).
+# Without --batch a batch is cut at 24 MiB of input as well as at 50 000
+# documents, and the first two batches are 1/4 and 1/2 of that: 70 lines of
+# 1 MiB each (newline not counted), the 70th invalid. Lines 1..66 fill
+# batches of 6, 12, 24 and 24 MiB (written), the failing batch holds 67..70
+# (not written).
 pad=$(head -c 1048553 /dev/zero | tr '\0' x)
 for i in $(seq -w 1 70); do
   printf '{"id":"big%s","pad":"%s"%s}\n' "$i" "$pad" "$([ "$i" = 70 ] && echo ,)"
 done >"$TMP/big.ndjson"
 same "big input: 70 lines of about 1 MiB" "$(wc -l <"$TMP/big.ndjson")" 70
 run "$FERRY" import big "$TMP/big.ndjson" --quiet
-same "64 MiB batch: exit 1 at the bad line" "$rc" 1
-has "64 MiB batch: message says line 70" "$err" "line 70:"
-has "64 MiB batch: the first 60 documents were written" "$err" "60 documents"
-same "64 MiB batch: index holds the first four batches" "$(count default.big)" 60
+same "24 MiB batches: exit 1 at the bad line" "$rc" 1
+has "24 MiB batches: message says line 70" "$err" "line 70:"
+has "24 MiB batches: the first 66 documents were written" "$err" "66 documents"
+same "24 MiB batches: index holds the first four batches" "$(count default.big)" 66
 rm -f "$TMP/big.ndjson"
 
 run "$FERRY" import skip "$TMP/bad.ndjson" --batch 1000 --skip-bad --json --quiet
@@ -356,10 +356,10 @@ check "export of an empty index" "$FERRY" export emptyfile --quiet
 same "empty index exports nothing" "$("$FERRY" export emptyfile --quiet)" ""
 
 # ------------------------------------------------------------ first batch
-# Default batches start at 1/16 of their size (12 500 documents or 4 MiB)
-# so that the committer starts early: with 13 000 lines read and the input
-# still open, the first batch is committed and visible (a full-size first
-# batch would wait for 200 000 lines or the end of the input).
+# The first default batch is 1/4 of the size (12 500 documents) so that the
+# committer starts early: with 13 000 lines read and the input still open,
+# the first 12 500 are committed and visible (a full first batch would wait
+# for 50 000 lines or the end of the input).
 mkfifo "$TMP/fifo"
 "$FERRY" import early - --quiet --json <"$TMP/fifo" >"$TMP/early.out" 2>&1 &
 imp=$!
@@ -368,12 +368,10 @@ head -n 13000 "$TMP/p.ndjson" >&3
 c=none
 for _ in $(seq 1 200); do
   c=$(count default.early)
-  [ "$c" != none ] && [ "$c" -gt 0 ] && break
+  [ "$c" = 12500 ] && break
   sleep 0.1
 done
-if [ "$c" != none ] && [ "$c" -gt 0 ] && [ "$c" -le 12500 ]; then
-  ok "default import: a first batch ($c docs) committed while input is open"
-else bad "default import: a first batch committed while input is open" "count $c"; fi
+same "default import: the first 12500 committed while the input is open" "$c" 12500
 tail -n +13001 "$TMP/p.ndjson" >&3
 exec 3>&-
 wait "$imp"
