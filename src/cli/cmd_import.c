@@ -37,12 +37,14 @@ static const char import_help[] =
 "idempotent: the same documents are replaced, not doubled.\n";
 
 /* Default batches: 50 000 documents or 24 MiB of input, whichever comes
- * first. Since recent ids go to runs, a batch no longer rewrites the id
- * tree, and smaller batches keep the working set (bulk buffers, LMDB's dirty
- * pages) small: 1 M profiles with fsync took 2.5 s in batches of 50 000
- * against 3.1 s in batches of 200 000, with a third of the page faults
- * (docs/benchmarks.md, session 9). The committer idles until the first batch
- * is prepared, so the first two are 1/4 and 1/2 of the size. */
+ * first. They were 200 000 when every commit rewrote most leaves of the
+ * random-id tree; since recent ids go to runs it does not, and smaller
+ * batches keep the working set (bulk buffers, LMDB's dirty pages) small:
+ * 1 M profiles with fsync took 2.5 s in batches of 50 000 against 3.1 s in
+ * batches of 200 000, with 46 k page faults instead of 119 k
+ * (docs/benchmarks.md, session 9). The byte cap keeps memory flat for large
+ * documents: two batches are in memory at once. The committer idles until
+ * the first batch is prepared, so the first two are 1/4 and 1/2 the size. */
 #define IMPORT_BATCH_DOCS 50000
 #define IMPORT_BATCH_BYTES ((size_t)24 << 20)
 #define IMPORT_RAMP 2
@@ -442,11 +444,6 @@ int cmd_import(int argc, char **argv)
 	lines in;
 	struct stat st;
 	memset(&j, 0, sizeof j);
-	/* Large commits: with random ids every commit rewrites most leaves of
-	 * the id tree, so fewer, larger commits write (and fsync) fewer
-	 * pages. 1 M profiles, fsync on: 50 k per commit 5.1 s, 200 k 3.1 s
-	 * (docs/benchmarks.md, session 5). The byte cap keeps memory flat
-	 * for large documents: two batches are in memory at once. */
 	j.batch_docs = IMPORT_BATCH_DOCS;
 	j.batch_bytes = IMPORT_BATCH_BYTES;
 	j.ramp = IMPORT_RAMP;
