@@ -5,8 +5,9 @@
  * integers stay integers and floats floats, member order is kept (a
  * table remembers the json_value it came from), and numbers keep their
  * lexeme ("743.70", "1e5") when the script left their value alone.
- * Nested objects and arrays reach the script as lazy tables, filled when
- * first used (see luajson.h): most scripts read a few fields.
+ * Objects and arrays reach the script as lazy tables (see luajson.h):
+ * an object fetches a member when the script first reads or writes it,
+ * an array fills itself when first used. Most scripts read a few fields.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,14 @@
 
 #include "ferry/ferry.h"
 #include "migrate/luajson.h"
+
+/* What the orig table maps a document's table to: the value it was made
+ * from and, for an object fetched member by member, which members have
+ * been (by index; NULL before the first). */
+typedef struct fmig_src {
+	const json_value *v;
+	unsigned char *got;
+} fmig_src;
 
 /* ------------------------------------------------------------------ */
 /* Numbers                                                             */
@@ -81,10 +90,15 @@ static json_value *fmig_new_float(json_arena *a, double d)
 static void fmig_mark(lua_State *L, const fmig_lframe *f, int mt,
 		      const json_value *v)
 {
+	fmig_src *src = json_arena_alloc(f->a, sizeof *src);
+	if (!src)
+		luaL_error(L, "out of memory");
+	src->v = v;
+	src->got = NULL;
 	lua_pushvalue(L, mt);
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -1);
-	lua_pushlightuserdata(L, (void *)v);
+	lua_pushlightuserdata(L, src);
 	lua_rawset(L, f->orig);
 }
 
@@ -147,9 +161,11 @@ static void fmig_push_child(lua_State *L, const fmig_lframe *f,
 	fmig_mark(L, f, f->lmt, v);
 }
 
-/* Fills the table on top from v (an object or array, real). */
+/* Fills the table on top from v (an object or array, real), but for the
+ * members `got` marks: fetched before, they are in the table already, or
+ * were deleted from it. */
 static void fmig_fill(lua_State *L, const fmig_lframe *f,
-		      const json_value *v)
+		      const json_value *v, const unsigned char *got)
 {
 	int t = lua_gettop(L);
 	if (!lua_checkstack(L, 4))
@@ -163,6 +179,8 @@ static void fmig_fill(lua_State *L, const fmig_lframe *f,
 	}
 	for (size_t k = 0; k < v->u.obj.n; k++) {
 		const json_member *m = &v->u.obj.m[k];
+		if (got && got[k])
+			continue;
 		lua_pushlstring(L, m->key, m->klen);
 		fmig_push_child(L, f, m->val);
 		lua_rawset(L, t);
@@ -171,16 +189,7 @@ static void fmig_fill(lua_State *L, const fmig_lframe *f,
 
 void fmig_lua_push(lua_State *L, const fmig_lconv *x, const json_value *v)
 {
-	const fmig_lframe *f = &x->f;
-	if (!fmig_is_container(v)) {
-		fmig_push_scalar(L, f, v);
-		return;
-	}
-	fmig_real(L, f, v);
-	int arr = v->type == JSON_ARRAY;
-	lua_createtable(L, arr ? (int)v->u.arr.n : 0, arr ? 0 : (int)v->u.obj.n);
-	fmig_fill(L, f, v);
-	fmig_mark(L, f, arr ? f->amt : f->omt, v);
+	fmig_push_child(L, &x->f, v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -197,10 +206,9 @@ static int fmig_is_lazy(lua_State *L, int idx)
 	return lazy;
 }
 
-/* The frame for filling a lazy table, and the json_value the table at
- * idx (absolute) was made from. */
-static const json_value *fmig_lazy_origin(lua_State *L, fmig_lframe *f,
-					  int idx)
+/* The frame for filling a lazy table, and the record of what the table
+ * at idx (absolute) was made from, its value expanded. */
+static fmig_src *fmig_lazy_origin(lua_State *L, fmig_lframe *f, int idx)
 {
 	lua_getfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
 	f->a = lua_touserdata(L, -1);
@@ -215,12 +223,13 @@ static const json_value *fmig_lazy_origin(lua_State *L, fmig_lframe *f,
 	f->orig = lua_gettop(L);
 	lua_pushvalue(L, idx);
 	lua_rawget(L, f->orig);
-	const json_value *v = lua_touserdata(L, -1);
+	fmig_src *src = lua_touserdata(L, -1);
 	lua_pop(L, 1);
-	if (!v || !f->a)
+	if (!src || !f->a)
 		luaL_error(L, "transform kept a table of an earlier document; "
 			   "documents must not share state: use a local");
-	return v;
+	fmig_real(L, f, src->v);
+	return src;
 }
 
 void fmig_lua_touch(lua_State *L, int idx)
@@ -232,11 +241,10 @@ void fmig_lua_touch(lua_State *L, int idx)
 	if (!lua_checkstack(L, 8))
 		luaL_error(L, "out of memory");
 	fmig_lframe f;
-	const json_value *v = fmig_lazy_origin(L, &f, idx);
-	fmig_real(L, &f, v);
+	const fmig_src *src = fmig_lazy_origin(L, &f, idx);
 	lua_pushvalue(L, idx);
-	fmig_fill(L, &f, v);
-	lua_pushvalue(L, v->type == JSON_ARRAY ? f.amt : f.omt);
+	fmig_fill(L, &f, src->v, src->got);
+	lua_pushvalue(L, src->v->type == JSON_ARRAY ? f.amt : f.omt);
 	lua_setmetatable(L, idx);
 	lua_settop(L, top);
 }
@@ -252,17 +260,74 @@ int fmig_lua_touch_call(lua_State *L)
 	return lua_gettop(L);
 }
 
+/* For t[k] on a lazy table t at 1 with k at 2. On an object the members
+ * named k are marked fetched: from then on the table itself holds k's
+ * value, or has had it deleted. Returns the index of the last of them
+ * (the one a full fill leaves in the table) or -1 if there is none; with
+ * *fresh 1 if this is the first time. An array is filled whole: -2.
+ * Leaves the frame's values on the stack. Any use of an object, even of
+ * a key it does not have, makes the pull look at the table (got set). */
+static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
+			     const json_value **obj, int *fresh)
+{
+	fmig_src *src = fmig_lazy_origin(L, f, 1);
+	const json_value *o = src->v;
+	size_t klen, n = o->u.obj.n;
+	long last = -1;
+	*obj = o;
+	*fresh = 0;
+	if (o->type != JSON_OBJECT) {
+		fmig_lua_touch(L, 1);
+		return -2;
+	}
+	if (!src->got) { /* used: the pull must look at the table */
+		if (!(src->got = json_arena_alloc(f->a, n ? n : 1)))
+			luaL_error(L, "out of memory");
+		memset(src->got, 0, n ? n : 1);
+	}
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return -1;
+	const char *k = lua_tolstring(L, 2, &klen);
+	for (size_t i = 0; i < n; i++)
+		if (o->u.obj.m[i].klen == klen &&
+		    !memcmp(o->u.obj.m[i].key, k, klen))
+			last = (long)i;
+	if (last < 0)
+		return -1;
+	*fresh = !src->got[last];
+	for (size_t i = 0; i < n; i++)
+		if (o->u.obj.m[i].klen == klen &&
+		    !memcmp(o->u.obj.m[i].key, k, klen))
+			src->got[i] = 1;
+	return last;
+}
+
 static int fmig_lazy_index(lua_State *L)
 {
-	fmig_lua_touch(L, 1);
+	fmig_lframe f;
+	const json_value *o;
+	int fresh;
 	lua_settop(L, 2);
+	long i = fmig_lazy_member(L, &f, &o, &fresh);
+	if (i >= 0 && fresh) { /* the first use: fetch it */
+		fmig_push_child(L, &f, o->u.obj.m[i].val);
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, 1);
+		return 1;
+	}
+	lua_pushvalue(L, 2);
 	lua_rawget(L, 1);
 	return 1;
 }
 
 static int fmig_lazy_newindex(lua_State *L)
 {
-	fmig_lua_touch(L, 1);
+	fmig_lframe f;
+	const json_value *o;
+	int fresh;
+	lua_settop(L, 3);
+	fmig_lazy_member(L, &f, &o, &fresh);
 	lua_settop(L, 3);
 	lua_rawset(L, 1);
 	return 0;
@@ -401,14 +466,14 @@ static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
 	return fmig_chk(L, fmig_new_float(x->f.a, d));
 }
 
-/* The json_value the table at idx was made from, or NULL. */
-static const json_value *fmig_origin(lua_State *L, fmig_lconv *x, int idx)
+/* The record of what the table at idx was made from, or NULL. */
+static const fmig_src *fmig_origin(lua_State *L, fmig_lconv *x, int idx)
 {
 	lua_pushvalue(L, idx);
 	lua_rawget(L, x->f.orig);
-	const json_value *o = lua_touserdata(L, -1);
+	const fmig_src *src = lua_touserdata(L, -1);
 	lua_pop(L, 1);
-	return o;
+	return src;
 }
 
 /* 1 if the table at idx becomes an array, 0 an object. */
@@ -546,6 +611,42 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 	}
 }
 
+/* An object of the document, some of whose members the script fetched
+ * (got): the others go back as they came, without a trip through Lua. */
+static json_value *fmig_pull_fetched(lua_State *L, fmig_lconv *x, int idx,
+				     const json_value *o,
+				     const unsigned char *got, int depth)
+{
+	size_t total = fmig_count_keys(L, x, idx), n = o->u.obj.n;
+	for (size_t i = 0; i < n; i++)
+		total += !got[i];
+	json_value *obj = fmig_chk(L, json_new_object(x->f.a));
+	if (!(obj->u.obj.m = json_arena_alloc(x->f.a,
+					      total * sizeof(json_member))))
+		luaL_error(L, "out of memory");
+	obj->u.obj.cap = total;
+	for (size_t i = 0; i < n; i++) {
+		const json_member *m = &o->u.obj.m[i];
+		if (!got[i]) {
+			json_member *to = &obj->u.obj.m[obj->u.obj.n++];
+			to->key = m->key;
+			to->klen = m->klen;
+			to->val = fmig_chk(L, json_clone(x->f.a, m->val));
+			continue;
+		}
+		lua_pushlstring(L, m->key, m->klen);
+		if (lua_rawget(L, idx) == LUA_TNIL)
+			lua_pop(L, 1);
+		else
+			fmig_put_member(L, x, obj, m->key, m->klen, m->val,
+					depth);
+	}
+	if (obj->u.obj.n < total)
+		fmig_pull_new_keys(L, x, idx, o, obj, total - obj->u.obj.n,
+				   depth);
+	return obj;
+}
+
 static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 				    const json_value *o, int depth)
 {
@@ -580,7 +681,8 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 			   "%d (does a table contain itself?)", fmig_at(x),
 			   JSON_MAX_DEPTH);
 	luaL_checkstack(L, 8, "document nested too deeply");
-	const json_value *o = fmig_origin(L, x, idx);
+	const fmig_src *src = fmig_origin(L, x, idx);
+	const json_value *o = src ? src->v : NULL;
 	if (lua_getmetatable(L, idx)) {
 		int lazy = lua_rawequal(L, -1, x->f.lmt);
 		lua_pop(L, 1);
@@ -588,7 +690,9 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 			luaL_error(L, "transform's result at '%s': a table of "
 				   "an earlier document; documents must not "
 				   "share state", fmig_at(x));
-		if (lazy) /* never filled: as it came (maybe raw) */
+		if (lazy && src->got) /* some members fetched */
+			return fmig_pull_fetched(L, x, idx, o, src->got, depth);
+		if (lazy) /* never used: as it came (maybe raw) */
 			return fmig_chk(L, json_clone(x->f.a, o));
 	}
 	if (fmig_is_array(L, x, idx))

@@ -1415,25 +1415,68 @@ static void test_lua_lazy_tables(void **state)
 	tprog_free(&t);
 }
 
+/* An object fetches a member when the script first reads or writes it;
+ * the members it never used go back without entering Lua. Reads, writes,
+ * deletes and full walks mixed in every order must see one document. */
+static void test_lua_lazy_members(void **state)
+{
+	(void)state;
+	const char *in = "{'a':1,'b':{'x':1},'c':'k'}";
+	/* deleted without being read, read then deleted, deleted twice */
+	expect_lua("function transform(d) d.a = nil return d end", in,
+		   "{'b':{'x':1},'c':'k','after':1}");
+	expect_lua("function transform(d) local v = d.b d.b = nil d.b = nil "
+		   "d.v = v.x return d end", in,
+		   "{'a':1,'c':'k','v':1,'after':1}");
+	/* deleted then set again: back in its place */
+	expect_lua("function transform(d) d.a = nil d.a = 5 return d end", in,
+		   "{'a':5,'b':{'x':1},'c':'k','after':1}");
+	/* a key it does not have, read and then written */
+	expect_lua("function transform(d) d.n = d.zz == nil d.zz = 2 "
+		   "return d end", in,
+		   "{'a':1,'b':{'x':1},'c':'k','n':true,'zz':2,'after':1}");
+	/* a walk after changes sees them and brings nothing deleted back */
+	expect_lua("function transform(d) d.a = 10 d.c = nil local n = 0 "
+		   "for k, v in pairs(d) do n = n + 1 end d.n = n "
+		   "d.r = rawget(d, 'a') return d end", in,
+		   "{'a':10,'b':{'x':1},'n':2,'r':10,'after':1}");
+	expect_lua("function transform(d) d.b.y = d.a local k = {} "
+		   "for key in next, d.b do k[#k + 1] = key end "
+		   "table.sort(k) d.k = table.concat(k, ',') return d end", in,
+		   "{'a':1,'b':{'x':1,'y':1},'c':'k','k':'x,y','after':1}");
+	/* a member read and written back unchanged keeps its text */
+	expect_lua("function transform(d) d.a = d.a d.c = d.c return d end",
+		   "{'a':743.70,'c':'k'}", "{'a':743.70,'c':'k','after':1}");
+	/* only the objects a script uses are looked at */
+	expect_lua("function transform(d) d.b.z = json.object() return d end",
+		   "{'a':[1,{'q':[]}],'b':{'x':{'y':[2]}},'c':{}}",
+		   "{'a':[1,{'q':[]}],'b':{'x':{'y':[2]},'z':{}},'c':{},"
+		   "'after':1}");
+	expect_lua_fail("function transform(d) d[1] = 'x' return d end", in,
+			FERRY_EINVAL, "an object key is number");
+}
+
 /* With the document read lazily, what the script leaves alone keeps its
- * stored text (escapes included), what it changes is written anew. */
+ * stored text (escapes included), down to single members of an object it
+ * changed; what it read or changed is written anew. */
 static void test_lua_lazy_raw(void **state)
 {
 	(void)state;
 	tprog t;
 	ferry_err err = {0, ""};
 	int rc;
-	T_OK(prog_lua(&t, "function transform(d) d.b.n = 2 return d end",
-		      &err), &err);
-	const char *in = "{'a':{'s':'\\u0041'},'b':{'s':'\\u0042'}}";
+	T_OK(prog_lua(&t, "function transform(d) d.b.n = 2 d.b.u = d.b.t "
+		      "return d end", &err), &err);
+	const char *in = "{'a':{'s':'\\u0041'},'b':{'s':'\\u0042',"
+			 "'t':'\\u0043'}}";
 	char *lazy = run_mode(&t, 0, in, 1, &rc, &err);
 	T_OK(rc, &err);
-	assert_string_equal(lazy, Q("{'a':{'s':'\\u0041'},'b':{'s':'B',"
-				    "'n':2},'after':1}"));
+	assert_string_equal(lazy, Q("{'a':{'s':'\\u0041'},'b':{'s':'\\u0042',"
+				    "'t':'C','n':2,'u':'C'},'after':1}"));
 	char *full = run_mode(&t, 0, in, 0, &rc, &err);
 	T_OK(rc, &err);
-	assert_string_equal(full, Q("{'a':{'s':'A'},'b':{'s':'B','n':2},"
-				    "'after':1}"));
+	assert_string_equal(full, Q("{'a':{'s':'A'},'b':{'s':'B','t':'C',"
+				    "'n':2,'u':'C'},'after':1}"));
 	free(lazy);
 	free(full);
 	tprog_free(&t);
@@ -1913,6 +1956,7 @@ int main(void)
 		T(test_lua_transform),
 		T(test_lua_roundtrip),
 		T(test_lua_lazy_tables),
+		T(test_lua_lazy_members),
 		T(test_lua_lazy_raw),
 		T(test_lua_bad_results),
 		T(test_lua_sandbox),
