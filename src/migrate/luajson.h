@@ -38,19 +38,21 @@ typedef struct fmig_lconv {
 	char path[160]; /* the text, made by an error */
 } fmig_lconv;
 
-/* Pushes v: objects and arrays as tables marked with the metatables,
- * integers as integers, other numbers as floats, null as json.null (the
- * NULL light userdata). Each table is recorded in x->orig.
+/* Pushes v: integers as integers, other numbers as floats, null as
+ * json.null (the NULL light userdata), an object or array as an empty
+ * *lazy* table (metatable FMIG_LUA_LAZY_MT) recorded in x->orig.
  *
- * Only v's own members are converted. An object or array inside it
- * becomes an empty *lazy* table (metatable FMIG_LUA_LAZY_MT) that fills
- * itself, one level again, the first time it is used: __index,
- * __newindex, __len, __pairs, and the sandbox's next, rawget, rawset,
- * rawlen, getmetatable, setmetatable, json.array and json.object (see
- * fmig_lua_touch). A script reads a few fields of a document; converting
- * all of it both ways was most of the lua op's time. A lazy table never
- * filled goes back as its json_value, untouched. Needs the registry
- * fields FMIG_LUA_ARENA and FMIG_LUA_ORIG set for the document. */
+ * A lazy object fetches a member, as a scalar or another lazy table, the
+ * first time the script reads or writes it (__index, __newindex); a lazy
+ * array fills itself, one level, the first time it is used. Whatever
+ * needs a whole table (__len, __pairs, the sandbox's next, rawget,
+ * rawset, rawlen, getmetatable, setmetatable, json.array and
+ * json.object) fills it first (fmig_lua_touch) and it becomes a plain
+ * marked table. A script reads a few fields of a document; converting
+ * all of it both ways was most of the lua op's time. On the way back an
+ * unused table, or the unused members of an object, go back as their
+ * json_values, untouched. Needs the registry fields FMIG_LUA_ARENA and
+ * FMIG_LUA_ORIG set for the document. */
 void fmig_lua_push(lua_State *L, const fmig_lconv *x, const json_value *v);
 
 /* Fills the table at idx if it is lazy (a no-op for other values). */
