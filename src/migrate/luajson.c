@@ -621,8 +621,8 @@ static json_value *fmig_pull_fetched(lua_State *L, fmig_lconv *x, int idx,
 	for (size_t i = 0; i < n; i++)
 		total += !got[i];
 	json_value *obj = fmig_chk(L, json_new_object(x->f.a));
-	if (!(obj->u.obj.m = json_arena_alloc(x->f.a,
-					      total * sizeof(json_member))))
+	if (total && !(obj->u.obj.m = json_arena_alloc(
+			       x->f.a, total * sizeof(json_member))))
 		luaL_error(L, "out of memory");
 	obj->u.obj.cap = total;
 	for (size_t i = 0; i < n; i++) {

@@ -1428,6 +1428,11 @@ static void test_lua_lazy_members(void **state)
 	expect_lua("function transform(d) local v = d.b d.b = nil d.b = nil "
 		   "d.v = v.x return d end", in,
 		   "{'a':1,'c':'k','v':1,'after':1}");
+	/* nothing left, or nothing there */
+	expect_lua("function transform(d) d.a = nil return d end", "{'a':1}",
+		   "{'after':1}");
+	expect_lua("function transform(d) local v = d.q return d end", "{}",
+		   "{'after':1}");
 	/* deleted then set again: back in its place */
 	expect_lua("function transform(d) d.a = nil d.a = 5 return d end", in,
 		   "{'a':5,'b':{'x':1},'c':'k','after':1}");
