@@ -85,7 +85,7 @@ run_sampled() {
 				fi
 			done <"/proc/$watch/status" 2>/dev/null
 		fi
-		sleep 0.1
+		bench_tick
 	done
 	wait "$pid"
 	BENCH_RC=$?
