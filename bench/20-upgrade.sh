@@ -106,7 +106,8 @@ run_sampled() {
 }
 
 # make_base DIR FILE LOG: a data dir at 0.7.1 with empty event and session
-# indices and FILE imported into profile (FERRY_SYNC=off). Sets IMP_SECS.
+# indices and FILE imported into profile (FERRY_SYNC=off, timed), then
+# flushed to disk (not timed). Sets IMP_SECS.
 make_base() {
 	local dir=$1 f=$2 log=$3
 	rm -rf "$dir"
@@ -117,6 +118,10 @@ make_base() {
 	bench_run env FERRY_DATA="$dir" FERRY_SYNC=off "$FERRY" import profile "$f" \
 		>>"$log" 2>&1 || return 1
 	IMP_SECS=$BENCH_SECS IMP_RSS=$BENCH_RSS_KB
+	# Written without fsync, the base would be written back by the kernel
+	# about 30 s later (vm.dirty_expire_centisecs), in the middle of the
+	# timed upgrades, whose own fsyncs then wait behind it.
+	sync "$dir"/*.mdb
 }
 
 # upgrade_once BASE DIR MIGRATIONS TO LOG: DIR becomes a copy of BASE,
