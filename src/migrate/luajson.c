@@ -288,17 +288,15 @@ static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return -1;
 	const char *k = lua_tolstring(L, 2, &klen);
-	for (size_t i = 0; i < n; i++)
-		if (o->u.obj.m[i].klen == klen &&
-		    !memcmp(o->u.obj.m[i].key, k, klen))
-			last = (long)i;
-	if (last < 0)
-		return -1;
-	*fresh = !src->got[last];
-	for (size_t i = 0; i < n; i++)
-		if (o->u.obj.m[i].klen == klen &&
-		    !memcmp(o->u.obj.m[i].key, k, klen))
-			src->got[i] = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (o->u.obj.m[i].klen != klen ||
+		    memcmp(o->u.obj.m[i].key, k, klen))
+			continue;
+		if (last < 0) /* members of one name are marked together */
+			*fresh = !src->got[i];
+		src->got[i] = 1;
+		last = (long)i;
+	}
 	return last;
 }
 
@@ -611,14 +609,18 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 	}
 }
 
-/* An object of the document, some of whose members the script fetched
- * (got): the others go back as they came, without a trip through Lua. */
-static json_value *fmig_pull_fetched(lua_State *L, fmig_lconv *x, int idx,
-				     const json_value *o,
-				     const unsigned char *got, int depth)
+/* The object table at idx, members in the order of `o` (the value it was
+ * made from, if any), then its new keys. With `got` (a lazy object, some
+ * of whose members the script fetched) the members `got` does not mark go
+ * back as they came, without a trip through Lua. */
+static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
+				    const json_value *o,
+				    const unsigned char *got, int depth)
 {
-	size_t total = fmig_count_keys(L, x, idx), n = o->u.obj.n;
-	for (size_t i = 0; i < n; i++)
+	if (o && o->type != JSON_OBJECT)
+		o = NULL;
+	size_t total = fmig_count_keys(L, x, idx), n = o ? o->u.obj.n : 0;
+	for (size_t i = 0; got && i < n; i++)
 		total += !got[i];
 	json_value *obj = fmig_chk(L, json_new_object(x->f.a));
 	if (total && !(obj->u.obj.m = json_arena_alloc(
@@ -627,39 +629,13 @@ static json_value *fmig_pull_fetched(lua_State *L, fmig_lconv *x, int idx,
 	obj->u.obj.cap = total;
 	for (size_t i = 0; i < n; i++) {
 		const json_member *m = &o->u.obj.m[i];
-		if (!got[i]) {
+		if (got && !got[i]) {
 			json_member *to = &obj->u.obj.m[obj->u.obj.n++];
 			to->key = m->key;
 			to->klen = m->klen;
 			to->val = fmig_chk(L, json_clone(x->f.a, m->val));
 			continue;
 		}
-		lua_pushlstring(L, m->key, m->klen);
-		if (lua_rawget(L, idx) == LUA_TNIL)
-			lua_pop(L, 1);
-		else
-			fmig_put_member(L, x, obj, m->key, m->klen, m->val,
-					depth);
-	}
-	if (obj->u.obj.n < total)
-		fmig_pull_new_keys(L, x, idx, o, obj, total - obj->u.obj.n,
-				   depth);
-	return obj;
-}
-
-static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
-				    const json_value *o, int depth)
-{
-	size_t total = fmig_count_keys(L, x, idx);
-	json_value *obj = fmig_chk(L, json_new_object(x->f.a));
-	if (total && !(obj->u.obj.m = json_arena_alloc(
-			       x->f.a, total * sizeof(json_member))))
-		luaL_error(L, "out of memory");
-	obj->u.obj.cap = total;
-	if (o && o->type != JSON_OBJECT)
-		o = NULL;
-	for (size_t i = 0; o && i < o->u.obj.n; i++) {
-		const json_member *m = &o->u.obj.m[i];
 		lua_pushlstring(L, m->key, m->klen);
 		if (lua_rawget(L, idx) == LUA_TNIL)
 			lua_pop(L, 1);
@@ -691,13 +667,13 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 				   "an earlier document; documents must not "
 				   "share state", fmig_at(x));
 		if (lazy && src->got) /* some members fetched */
-			return fmig_pull_fetched(L, x, idx, o, src->got, depth);
+			return fmig_pull_object(L, x, idx, o, src->got, depth);
 		if (lazy) /* never used: as it came (maybe raw) */
 			return fmig_chk(L, json_clone(x->f.a, o));
 	}
 	if (fmig_is_array(L, x, idx))
 		return fmig_pull_array(L, x, idx, o, depth);
-	return fmig_pull_object(L, x, idx, o, depth);
+	return fmig_pull_object(L, x, idx, o, NULL, depth);
 }
 
 json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx,
