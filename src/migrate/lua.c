@@ -367,7 +367,7 @@ static int fmig_lua_call(lua_State *L)
 		return luaL_error(L, "transform must return a table (the "
 				  "document) or nil (drop it), not %s",
 				  luaL_typename(L, -1));
-	r->out = fmig_lua_pull(L, &x, lua_gettop(L), r->in, 0);
+	r->out = fmig_lua_pull(L, &x, lua_gettop(L)); /* r->in consumed */
 	json_error je;
 	int rc = json_expand(x.f.a, r->out, &je); /* a lazy table returned */
 	if (rc)

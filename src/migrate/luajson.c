@@ -20,11 +20,13 @@
 #include "migrate/luajson.h"
 
 /* What the orig table maps a document's table to: the value it was made
- * from and, for an object fetched member by member, which members have
- * been (by index; NULL before the first). */
+ * from; for an object fetched member by member, which members have been
+ * (by index; NULL before the first); and whether the pull has handed v's
+ * nodes to the result already (see fmig_pull). */
 typedef struct fmig_src {
-	const json_value *v;
+	json_value *v;
 	unsigned char *got;
+	int taken;
 } fmig_src;
 
 /* ------------------------------------------------------------------ */
@@ -93,8 +95,9 @@ static void fmig_mark(lua_State *L, const fmig_lframe *f, int mt,
 	fmig_src *src = json_arena_alloc(f->a, sizeof *src);
 	if (!src)
 		luaL_error(L, "out of memory");
-	src->v = v;
+	src->v = (json_value *)v; /* the document's own node: see fmig_pull */
 	src->got = NULL;
+	src->taken = 0;
 	lua_pushvalue(L, mt);
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -1);
@@ -432,10 +435,24 @@ static int fmig_utf8_ok(const unsigned char *s, size_t n)
 	return 1;
 }
 
-static json_value *fmig_pull_string(lua_State *L, fmig_lconv *x, int idx)
+static json_value *fmig_pull(lua_State *L, fmig_lconv *x, int idx,
+			     json_value *orig, int take, int depth);
+
+/* `orig` itself when the result may take it (see fmig_pull), else a copy. */
+static json_value *fmig_reuse(lua_State *L, fmig_lconv *x, json_value *orig,
+			      int take)
+{
+	return take ? orig : fmig_chk(L, json_clone(x->f.a, orig));
+}
+
+static json_value *fmig_pull_string(lua_State *L, fmig_lconv *x, int idx,
+				    json_value *orig, int take)
 {
 	size_t len;
 	const char *s = lua_tolstring(L, idx, &len);
+	if (orig && orig->type == JSON_STRING && orig->u.str.len == len &&
+	    !memcmp(orig->u.str.s, s, len))
+		return fmig_reuse(L, x, orig, take);
 	if (!fmig_utf8_ok((const unsigned char *)s, len))
 		luaL_error(L, "transform's result at '%s': the string is not "
 			   "valid UTF-8", fmig_at(x));
@@ -443,7 +460,7 @@ static json_value *fmig_pull_string(lua_State *L, fmig_lconv *x, int idx)
 }
 
 static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
-				    const json_value *orig)
+				    json_value *orig, int take)
 {
 	lua_Integer oi = 0;
 	lua_Number od = 0;
@@ -453,7 +470,7 @@ static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
 				    &od);
 		if (isint ? k == 1 && oi == lua_tointeger(L, idx) :
 			    k == 2 && od == lua_tonumber(L, idx))
-			return fmig_chk(L, json_clone(x->f.a, orig));
+			return fmig_reuse(L, x, orig, take);
 	}
 	if (isint)
 		return fmig_chk(L, json_new_int(x->f.a, lua_tointeger(L, idx)));
@@ -465,11 +482,11 @@ static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
 }
 
 /* The record of what the table at idx was made from, or NULL. */
-static const fmig_src *fmig_origin(lua_State *L, fmig_lconv *x, int idx)
+static fmig_src *fmig_origin(lua_State *L, fmig_lconv *x, int idx)
 {
 	lua_pushvalue(L, idx);
 	lua_rawget(L, x->f.orig);
-	const fmig_src *src = lua_touserdata(L, -1);
+	fmig_src *src = lua_touserdata(L, -1);
 	lua_pop(L, 1);
 	return src;
 }
@@ -499,7 +516,7 @@ static int fmig_is_array(lua_State *L, fmig_lconv *x, int idx)
 }
 
 static json_value *fmig_pull_array(lua_State *L, fmig_lconv *x, int idx,
-				   const json_value *o, int depth)
+				   const json_value *o, int take, int depth)
 {
 	lua_Unsigned n = lua_rawlen(L, idx), count = 0;
 	json_value *arr = fmig_chk(L, json_new_array(x->f.a));
@@ -520,8 +537,9 @@ static json_value *fmig_pull_array(lua_State *L, fmig_lconv *x, int idx,
 	for (lua_Unsigned i = 0; i < n; i++) {
 		lua_rawgeti(L, idx, (lua_Integer)i + 1);
 		fmig_enter(x, NULL, 0, (size_t)i);
-		arr->u.arr.v[i] = fmig_lua_pull(L, x, lua_gettop(L),
-			o && i < o->u.arr.n ? o->u.arr.v[i] : NULL, depth + 1);
+		arr->u.arr.v[i] = fmig_pull(L, x, lua_gettop(L),
+			o && i < o->u.arr.n ? o->u.arr.v[i] : NULL, take,
+			depth + 1);
 		fmig_leave(x);
 		lua_pop(L, 1);
 	}
@@ -529,23 +547,16 @@ static json_value *fmig_pull_array(lua_State *L, fmig_lconv *x, int idx,
 	return arr;
 }
 
-/* Appends member key = the value on top of the stack (popped). */
+/* Appends member key = the value on top of the stack (popped). The key
+ * must outlive the result: the original's, or a copy in the arena. */
 static void fmig_put_member(lua_State *L, fmig_lconv *x, json_value *obj,
-			    const char *key, size_t klen,
-			    const json_value *orig, int depth)
+			    const char *key, size_t klen, json_value *orig,
+			    int take, int depth)
 {
-	if (!fmig_utf8_ok((const unsigned char *)key, klen))
-		luaL_error(L, "transform's result at '%s': a key is not valid "
-			   "UTF-8", fmig_at(x));
 	fmig_enter(x, key, klen, 0);
 	json_member *m = &obj->u.obj.m[obj->u.obj.n];
-	char *k = json_arena_alloc(x->f.a, klen + 1);
-	if (!k)
-		luaL_error(L, "out of memory");
-	memcpy(k, key, klen);
-	k[klen] = 0;
-	m->val = fmig_lua_pull(L, x, lua_gettop(L), orig, depth + 1);
-	m->key = k;
+	m->val = fmig_pull(L, x, lua_gettop(L), orig, take, depth + 1);
+	m->key = key;
 	m->klen = klen;
 	obj->u.obj.n++;
 	fmig_leave(x);
@@ -603,9 +614,20 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 	}
 	qsort(keys, n, sizeof *keys, fmig_key_cmp);
 	for (size_t i = 0; i < n; i++) {
-		lua_pushlstring(L, keys[i].k, keys[i].len);
+		size_t len = keys[i].len;
+		char *k = json_arena_alloc(x->f.a, len + 1);
+		if (!k)
+			luaL_error(L, "out of memory");
+		memcpy(k, keys[i].k, len);
+		k[len] = 0;
+		if (!fmig_utf8_ok((const unsigned char *)k, len)) {
+			fmig_enter(x, k, len, 0);
+			luaL_error(L, "transform's result at '%s': a key is "
+				   "not valid UTF-8", fmig_at(x));
+		}
+		lua_pushlstring(L, k, len);
 		lua_rawget(L, idx);
-		fmig_put_member(L, x, obj, keys[i].k, keys[i].len, NULL, depth);
+		fmig_put_member(L, x, obj, k, len, NULL, 0, depth);
 	}
 }
 
@@ -615,7 +637,8 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
  * back as they came, without a trip through Lua. */
 static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 				    const json_value *o,
-				    const unsigned char *got, int depth)
+				    const unsigned char *got, int take,
+				    int depth)
 {
 	if (o && o->type != JSON_OBJECT)
 		o = NULL;
@@ -633,7 +656,7 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 			json_member *to = &obj->u.obj.m[obj->u.obj.n++];
 			to->key = m->key;
 			to->klen = m->klen;
-			to->val = fmig_chk(L, json_clone(x->f.a, m->val));
+			to->val = fmig_reuse(L, x, m->val, take);
 			continue;
 		}
 		lua_pushlstring(L, m->key, m->klen);
@@ -641,7 +664,7 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 			lua_pop(L, 1);
 		else
 			fmig_put_member(L, x, obj, m->key, m->klen, m->val,
-					depth);
+					take, depth);
 	}
 	if (obj->u.obj.n < total)
 		fmig_pull_new_keys(L, x, idx, o, obj, total - obj->u.obj.n,
@@ -649,6 +672,9 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 	return obj;
 }
 
+/* A table made from the document (src not NULL) hands the nodes of
+ * src->v to the result the first time it is pulled, and copies them when
+ * it is pulled again (the script put it in two places). */
 static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 				   int depth)
 {
@@ -657,8 +683,11 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 			   "%d (does a table contain itself?)", fmig_at(x),
 			   JSON_MAX_DEPTH);
 	luaL_checkstack(L, 8, "document nested too deeply");
-	const fmig_src *src = fmig_origin(L, x, idx);
-	const json_value *o = src ? src->v : NULL;
+	fmig_src *src = fmig_origin(L, x, idx);
+	json_value *o = src ? src->v : NULL;
+	int take = src && !src->taken;
+	if (src)
+		src->taken = 1;
 	if (lua_getmetatable(L, idx)) {
 		int lazy = lua_rawequal(L, -1, x->f.lmt);
 		lua_pop(L, 1);
@@ -667,25 +696,31 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 				   "an earlier document; documents must not "
 				   "share state", fmig_at(x));
 		if (lazy && src->got) /* some members fetched */
-			return fmig_pull_object(L, x, idx, o, src->got, depth);
+			return fmig_pull_object(L, x, idx, o, src->got, take,
+						depth);
 		if (lazy) /* never used: as it came (maybe raw) */
-			return fmig_chk(L, json_clone(x->f.a, o));
+			return fmig_reuse(L, x, o, take);
 	}
 	if (fmig_is_array(L, x, idx))
-		return fmig_pull_array(L, x, idx, o, depth);
-	return fmig_pull_object(L, x, idx, o, NULL, depth);
+		return fmig_pull_array(L, x, idx, o, take, depth);
+	return fmig_pull_object(L, x, idx, o, NULL, take, depth);
 }
 
-json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx,
-			  const json_value *orig, int depth)
+/* The value at idx as JSON. `orig` is the document's node it replaces,
+ * if any: a scalar equal to it becomes orig itself when `take` is 1 (its
+ * parent's nodes are the result's), else a copy. The document is
+ * consumed: each of its nodes ends up in the result at most once, so
+ * later ops can change the result in place. */
+static json_value *fmig_pull(lua_State *L, fmig_lconv *x, int idx,
+			     json_value *orig, int take, int depth)
 {
 	switch (lua_type(L, idx)) {
 	case LUA_TBOOLEAN:
 		return fmig_chk(L, json_new_bool(x->f.a, lua_toboolean(L, idx)));
 	case LUA_TNUMBER:
-		return fmig_pull_number(L, x, idx, orig);
+		return fmig_pull_number(L, x, idx, orig, take);
 	case LUA_TSTRING:
-		return fmig_pull_string(L, x, idx);
+		return fmig_pull_string(L, x, idx, orig, take);
 	case LUA_TTABLE:
 		return fmig_pull_table(L, x, idx, depth);
 	case LUA_TLIGHTUSERDATA:
@@ -697,4 +732,9 @@ json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx,
 				  "be stored in JSON", fmig_at(x),
 				  luaL_typename(L, idx)), NULL;
 	}
+}
+
+json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx)
+{
+	return fmig_pull(L, x, idx, NULL, 0, 0);
 }

@@ -63,10 +63,11 @@ int fmig_lua_touch_call(lua_State *L);
 /* Registers FMIG_LUA_LAZY_MT; `next` is the real next (for __pairs). */
 void fmig_lua_lazy_mt(lua_State *L);
 
-/* The value at stack index idx (absolute) as JSON in x->a. `orig` is the
- * value it came from, if known (keeps member order and number lexemes).
+/* The value at stack index idx (absolute) as JSON in x->a. Tables made
+ * from the document keep its member order and number lexemes, and hand
+ * its nodes over instead of copying them: the document pushed is
+ * consumed (its nodes become the result's; it must not be used after).
  * Raises a Lua error naming x->path for a value JSON cannot hold. */
-json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx,
-			  const json_value *orig, int depth);
+json_value *fmig_lua_pull(lua_State *L, fmig_lconv *x, int idx);
 
 #endif

@@ -1256,17 +1256,27 @@ static void test_merge(void **state)
 /* Lua                                                                 */
 
 /* A program whose profile runs Lua `code` (plain C string). */
-static int prog_lua(tprog *t, const char *code, ferry_err *err)
+/* A program of one hop: the script, then the ops `then` (JSON). */
+static int prog_lua_then(tprog *t, const char *code, const char *then,
+			 ferry_err *err)
 {
 	fbuf text = FBUF_INIT;
 	memset(t, 0, sizeof *t);
 	fbuf_adds(&text, "{\"from\":\"0.1.0\",\"to\":\"0.2.0\",\"indices\":"
 		  "{\"profile\":{\"ops\":[{\"lua\":{\"code\":");
 	fbuf_add_jstr(&text, code, strlen(code));
-	fbuf_adds(&text, "}},{\"set\":{\"field\":\"after\",\"value\":1}}]}}}");
+	fbuf_adds(&text, "}},");
+	fbuf_adds(&text, then);
+	fbuf_adds(&text, "]}}}");
 	int rc = load_set(&t->s, err, "0.1.0_to_0.2.0.json", text.p, NULL);
 	fbuf_release(&text);
 	return rc ? rc : tprog_compose(t, "0.1.0", "0.2.0", err);
+}
+
+static int prog_lua(tprog *t, const char *code, ferry_err *err)
+{
+	return prog_lua_then(t, code,
+			     "{\"set\":{\"field\":\"after\",\"value\":1}}", err);
 }
 
 /* The script on `in`, parsed fully and lazily, gives `out` both times
@@ -1485,6 +1495,55 @@ static void test_lua_lazy_raw(void **state)
 	free(lazy);
 	free(full);
 	tprog_free(&t);
+}
+
+/* The pull hands the document's nodes to the result instead of copying
+ * them; a table the script puts in two places must still give two
+ * separate values, or the ops after the script would change both. */
+static void test_lua_consumes_doc(void **state)
+{
+	(void)state;
+	static const char *const cases[][3] = {
+		/* a table never read, placed twice */
+		{"function transform(d) d.c = d.a return d end",
+		 "{'a':{'y':1,'s':'t'}}",
+		 "{'a':{'y':'1','s':'t','x':9},'c':{'y':1,'s':'t'}}"},
+		/* read and changed, placed twice */
+		{"function transform(d) local t = d.a t.z = t.y d.c = t "
+		 "return d end",
+		 "{'a':{'y':1,'s':'t'}}",
+		 "{'a':{'y':'1','s':'t','z':1,'x':9},"
+		 "'c':{'y':1,'s':'t','z':1}}"},
+		/* a filled table (pairs), placed twice */
+		{"function transform(d) for k in pairs(d.a) do end "
+		 "d.c = d.a return d end",
+		 "{'a':{'y':1,'s':'t'}}",
+		 "{'a':{'y':'1','s':'t','x':9},'c':{'y':1,'s':'t'}}"},
+		/* an array inside, placed twice */
+		{"function transform(d) d.c = d.a return d end",
+		 "{'a':{'y':1,'l':[{'q':2}]}}",
+		 "{'a':{'y':'1','l':[{'q':2}],'x':9},'c':{'y':1,'l':[{'q':2}]}}"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		tprog t;
+		ferry_err err = {0, ""};
+		int rc;
+		T_OK(prog_lua_then(&t, cases[i][0],
+				   "{\"set\":{\"field\":\"a.x\",\"value\":9}},"
+				   "{\"convert\":{\"field\":\"a.y\","
+				   "\"to\":\"string\"}}", &err), &err);
+		for (int lazy = 0; lazy < 2; lazy++) {
+			char *got = run_mode(&t, 0, cases[i][1], lazy, &rc,
+					     &err);
+			T_OK(rc, &err);
+			if (strcmp(got, Q(cases[i][2])))
+				fail_msg("case %zu (lazy %d): %s gave %s, want "
+					 "%s", i, lazy, cases[i][0], got,
+					 Q(cases[i][2]));
+			free(got);
+		}
+		tprog_free(&t);
+	}
 }
 
 static void test_lua_roundtrip(void **state)
@@ -1963,6 +2022,7 @@ int main(void)
 		T(test_lua_lazy_tables),
 		T(test_lua_lazy_members),
 		T(test_lua_lazy_raw),
+		T(test_lua_consumes_doc),
 		T(test_lua_bad_results),
 		T(test_lua_sandbox),
 		T(test_lua_limits),
