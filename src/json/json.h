@@ -194,6 +194,9 @@ json_value *json_new_int(json_arena *a, int64_t i);
 /* Shortest "%.{15,16,17}g" that reads back as the same double; NULL if
  * d is not finite. Assumes the C locale's decimal point. */
 json_value *json_new_double(json_arena *a, double d);
+/* That text of d (finite), NUL-terminated, and its length. */
+#define JSON_DOUBLE_MAX 40
+size_t json_double_text(double d, char buf[JSON_DOUBLE_MAX]);
 json_value *json_new_array(json_arena *a);
 json_value *json_new_object(json_arena *a);
 

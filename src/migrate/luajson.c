@@ -71,18 +71,13 @@ static int fmig_lexeme(lua_State *L, const char *s, size_t n, lua_Integer *i,
 
 static json_value *fmig_new_float(json_arena *a, double d)
 {
-	char buf[48];
-	int n = 0;
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, sizeof buf - 3, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
+	char buf[JSON_DOUBLE_MAX + 2];
+	size_t n = json_double_text(d, buf);
 	if (!strpbrk(buf, ".eE")) {
 		buf[n++] = '.'; /* keep it a float for the next reader */
 		buf[n++] = '0';
 	}
-	return json_new_number_text(a, buf, (size_t)n);
+	return json_new_number_text(a, buf, n);
 }
 
 /* ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 
 #include "ferry/ferry.h"
 #include "json/json.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
@@ -652,6 +653,66 @@ static void t_number_constructors(void **state)
 	assert_null(json_new_number_text(arena, NULL, 0));
 }
 
+/* What json_double_text() wrote before its fast path: the shortest of
+ * "%.15g", "%.16g", "%.17g" that reads back. Its output must not change. */
+static void printf_double(double d, char *buf, size_t n)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+}
+
+static void expect_double_text(double d)
+{
+	char got[JSON_DOUBLE_MAX], want[JSON_DOUBLE_MAX];
+	size_t n = json_double_text(d, got);
+	printf_double(d, want, sizeof want);
+	if (n != strlen(got) || strcmp(got, want))
+		fail_msg("%.17g: json_double_text wrote '%s' (length %zu), "
+			 "printf '%s'", d, got, n, want);
+	assert_true(strtod(got, NULL) == d);
+}
+
+/* The fast path (a few digits, no exponent) and the printf path give the
+ * same text as printf alone: edges, short decimals, random doubles. */
+static void t_double_text(void **state)
+{
+	static const double edge[] = {
+		0.0, -0.0, 1.0, -1.0, 0.5, 0.1, 0.2, 0.3, 0.1 + 0.2, 2.08,
+		3.57, 9.99, 10.0, 1e-4, 9.99e-5, 1.0001e-4, 0.00012345678901234,
+		1e15, 999999999999999.0, 999999999999999.9, 99999999999999.98,
+		1e14, 123456789012345.0, 12345678901234.5, 1.23456789012345,
+		0.123456789012345, 4503599627370496.5, 9007199254740992.0,
+		1.0 / 3, 2.0 / 3, 5e-324, 2.2250738585072014e-308, 1e300,
+		1.7976931348623157e308, 0.30000000000000004, 7.25, 743.7,
+		1e-5, 123e-7, 0.001, 0.015, 0.035, 1.005, 2.675};
+	for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+		expect_double_text(edge[i]);
+		expect_double_text(-edge[i]);
+	}
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 200000; i++) {
+		/* k / 10^p with few digits, as scripts make them */
+		uint64_t r = t_rnd_next(&s);
+		double k = (double)(r % 100000000), p10 = 1;
+		for (int p = (int)((r >> 40) % 12); p > 0; p--)
+			p10 *= 10;
+		expect_double_text(k / p10);
+		/* any finite double */
+		uint64_t bits = t_rnd_next(&s);
+		double d;
+		memcpy(&d, &bits, sizeof d);
+		if (isfinite(d))
+			expect_double_text(d);
+		/* a value of ordinary size with full precision */
+		expect_double_text((double)(r >> 11) / 9007199254740992.0 *
+				   (double)(1 + r % 100000));
+	}
+	(void)state;
+}
+
 /* ------------------------------------------------------------------ */
 /* Round trips                                                         */
 
@@ -942,6 +1003,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_valid_corpus),
+		cmocka_unit_test(t_double_text),
 		cmocka_unit_test(t_invalid_structure),
 		cmocka_unit_test(t_invalid_literals_numbers),
 		cmocka_unit_test(t_invalid_strings),
