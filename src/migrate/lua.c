@@ -22,6 +22,7 @@
 #define FMIG_HOOK_EVERY 1000 /* instructions between hook calls */
 
 struct fmig_lua {
+	fmig_lctx cx;    /* first: the extra space points at both */
 	lua_State *L;
 	size_t mem;      /* bytes held by the state */
 	long steps;      /* instructions run in the current call */
@@ -186,7 +187,8 @@ static void fmig_lua_libs(lua_State *L)
 	fmig_wrap_global(L, "xpcall", fmig_lua_pcall);
 	/* a document's nested tables fill themselves when first used
 	 * (luajson.h); what bypasses their metamethods fills them first */
-	fmig_lua_lazy_mt(L);
+	fmig_lua_json_lib(L);
+	fmig_lua_json_init(L, &fmig_self(L)->cx);
 	static const char *const raw[] = {"next", "rawget", "rawset", "rawlen",
 					  "getmetatable", "setmetatable", NULL};
 	for (size_t i = 0; raw[i]; i++)
@@ -200,7 +202,6 @@ static void fmig_lua_libs(lua_State *L)
 	lua_pushinteger(L, 0);
 	lua_call(L, 1, 0);
 	lua_pop(L, 1);
-	fmig_lua_json_lib(L);
 }
 
 /* Freezes the globals: new ones can no longer be created. */
@@ -342,20 +343,9 @@ static int fmig_lua_call(lua_State *L)
 {
 	fmig_run *r = lua_touserdata(L, 1);
 	fmig_lconv x; /* not zeroed: its place stack is large */
-	x.f.a = r->a;
-	x.f.amt = 2;
-	x.f.omt = 3;
-	x.f.orig = 4;
-	x.f.lmt = 5;
 	x.depth = 0;
-	luaL_getmetatable(L, FMIG_LUA_ARRAY_MT);
-	luaL_getmetatable(L, FMIG_LUA_OBJECT_MT);
-	lua_createtable(L, 0, 16);
-	luaL_getmetatable(L, FMIG_LUA_LAZY_MT);
-	lua_pushvalue(L, x.f.orig);
-	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ORIG);
-	lua_pushlightuserdata(L, x.f.a);
-	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
+	fmig_lua_doc_begin(L, r->a);
+	fmig_lua_frame(L, &x.f);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->l->fn);
 	fmig_lua_push(L, &x, r->in);
 	lua_call(L, 1, 1);
@@ -373,8 +363,6 @@ static int fmig_lua_call(lua_State *L)
 	if (rc)
 		return luaL_error(L, rc == FERRY_ENOMEM ? "out of memory" :
 				  "the stored document is not JSON: %s", je.msg);
-	lua_pushnil(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
 	if (r->out->type != JSON_OBJECT)
 		return luaL_error(L, "transform returned an array; a document "
 				  "is an object");
@@ -388,6 +376,7 @@ int fmig_lua_apply(fmig_lua *l, const fmig_op *op, json_arena *a,
 	fmig_run r = {l, a, *doc, NULL, 0};
 	(void)op;
 	int rc = fmig_lua_protect(l, fmig_lua_call, &r, msg, sizeof msg);
+	fmig_lua_doc_end(l->L); /* also after an error */
 	if (rc)
 		return fmig_lua_fail(l, rc, msg, err);
 	*dropped = r.dropped;

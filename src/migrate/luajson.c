@@ -29,6 +29,11 @@ typedef struct fmig_src {
 	int taken;
 } fmig_src;
 
+static fmig_lctx *fmig_cx(lua_State *L)
+{
+	return *(fmig_lctx **)lua_getextraspace(L);
+}
+
 /* ------------------------------------------------------------------ */
 /* Numbers                                                             */
 
@@ -98,6 +103,7 @@ static void fmig_mark(lua_State *L, const fmig_lframe *f, int mt,
 	lua_pushvalue(L, -1);
 	lua_pushlightuserdata(L, src);
 	lua_rawset(L, f->orig);
+	fmig_cx(L)->norig++;
 }
 
 /* v as a real node (a raw one from json_parse_lazy is expanded in place:
@@ -198,7 +204,7 @@ static int fmig_is_lazy(lua_State *L, int idx)
 {
 	if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
 		return 0;
-	luaL_getmetatable(L, FMIG_LUA_LAZY_MT);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, fmig_cx(L)->lmt);
 	int lazy = lua_rawequal(L, -1, -2);
 	lua_pop(L, 2);
 	return lazy;
@@ -208,17 +214,7 @@ static int fmig_is_lazy(lua_State *L, int idx)
  * at idx (absolute) was made from, its value expanded. */
 static fmig_src *fmig_lazy_origin(lua_State *L, fmig_lframe *f, int idx)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ARENA);
-	f->a = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	luaL_getmetatable(L, FMIG_LUA_ARRAY_MT);
-	f->amt = lua_gettop(L);
-	luaL_getmetatable(L, FMIG_LUA_OBJECT_MT);
-	f->omt = lua_gettop(L);
-	luaL_getmetatable(L, FMIG_LUA_LAZY_MT);
-	f->lmt = lua_gettop(L);
-	lua_getfield(L, LUA_REGISTRYINDEX, FMIG_LUA_ORIG);
-	f->orig = lua_gettop(L);
+	fmig_lua_frame(L, f);
 	lua_pushvalue(L, idx);
 	lua_rawget(L, f->orig);
 	fmig_src *src = lua_touserdata(L, -1);
@@ -346,7 +342,16 @@ static int fmig_lazy_pairs(lua_State *L)
 	return 3;
 }
 
-void fmig_lua_lazy_mt(lua_State *L)
+static int fmig_ref(lua_State *L, const char *mt_name)
+{
+	if (mt_name)
+		luaL_getmetatable(L, mt_name);
+	else
+		lua_newtable(L);
+	return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+void fmig_lua_json_init(lua_State *L, fmig_lctx *cx)
 {
 	luaL_newmetatable(L, FMIG_LUA_LAZY_MT);
 	lua_pushcfunction(L, fmig_lazy_index);
@@ -359,6 +364,54 @@ void fmig_lua_lazy_mt(lua_State *L)
 	lua_pushcclosure(L, fmig_lazy_pairs, 1);
 	lua_setfield(L, -2, "__pairs");
 	lua_pop(L, 1);
+	cx->a = NULL;
+	cx->norig = 0;
+	cx->amt = fmig_ref(L, FMIG_LUA_ARRAY_MT);
+	cx->omt = fmig_ref(L, FMIG_LUA_OBJECT_MT);
+	cx->lmt = fmig_ref(L, FMIG_LUA_LAZY_MT);
+	cx->orig = fmig_ref(L, NULL);
+}
+
+#define FMIG_ORIG_REUSE 64 /* orig is emptied up to this size, else new */
+
+void fmig_lua_doc_begin(lua_State *L, json_arena *a)
+{
+	fmig_lctx *cx = fmig_cx(L);
+	if (cx->norig > FMIG_ORIG_REUSE) { /* do not keep walking a big one */
+		lua_newtable(L);
+		lua_rawseti(L, LUA_REGISTRYINDEX, cx->orig);
+	} else if (cx->norig) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, cx->orig);
+		lua_pushnil(L);
+		while (lua_next(L, -2)) { /* clearing while walking is allowed */
+			lua_pop(L, 1);
+			lua_pushvalue(L, -1);
+			lua_pushnil(L);
+			lua_rawset(L, -4);
+		}
+		lua_pop(L, 1);
+	}
+	cx->norig = 0;
+	cx->a = a;
+}
+
+void fmig_lua_doc_end(lua_State *L)
+{
+	fmig_cx(L)->a = NULL;
+}
+
+void fmig_lua_frame(lua_State *L, fmig_lframe *f)
+{
+	const fmig_lctx *cx = fmig_cx(L);
+	f->a = cx->a;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->amt);
+	f->amt = lua_gettop(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->omt);
+	f->omt = f->amt + 1;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->lmt);
+	f->lmt = f->amt + 2;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->orig);
+	f->orig = f->amt + 3;
 }
 
 /* ------------------------------------------------------------------ */

@@ -15,15 +15,21 @@
 #define FMIG_LUA_ARRAY_MT "ferry.json.array"
 #define FMIG_LUA_OBJECT_MT "ferry.json.object"
 #define FMIG_LUA_LAZY_MT "ferry.json.lazy"
-/* registry fields while a document is converted: its arena (light
- * userdata) and its orig table */
-#define FMIG_LUA_ARENA "ferry.lua.arena"
-#define FMIG_LUA_ORIG "ferry.lua.orig"
 
+/* What the conversions keep in a Lua state: registry references (fixed
+ * integer slots, fast to fetch) of the three metatables and of the orig
+ * table (a document's tables -> what each was made from), and the arena
+ * of the document being converted (NULL between documents). The state's
+ * extra space (lua_getextraspace) points at it. */
+typedef struct fmig_lctx {
+	json_arena *a;
+	int amt, omt, lmt, orig;
+	size_t norig; /* entries put in orig for this document */
+} fmig_lctx;
 
 /* Where a conversion to Lua puts things: the arena that raw nodes expand
  * in, and the stack indices of the metatables and the orig table (in the
- * frame of the C function that runs it). */
+ * frame of the C function that runs it; fmig_lua_frame pushes them). */
 typedef struct fmig_lframe {
 	json_arena *a;
 	int amt, omt, lmt, orig;
@@ -38,6 +44,18 @@ typedef struct fmig_lconv {
 	char path[160]; /* the text, made by an error */
 } fmig_lconv;
 
+/* After the json library's metatables exist (FMIG_LUA_ARRAY_MT,
+ * FMIG_LUA_OBJECT_MT) and before the first document: registers
+ * FMIG_LUA_LAZY_MT (`next` is the real next, for __pairs) and fills
+ * *cx, which the extra space must point at. */
+void fmig_lua_json_init(lua_State *L, fmig_lctx *cx);
+/* A document's conversion begins (with its arena) and ends; the tables
+ * of earlier documents are forgotten at the beginning. */
+void fmig_lua_doc_begin(lua_State *L, json_arena *a);
+void fmig_lua_doc_end(lua_State *L);
+/* Pushes the metatables and the orig table (4 values) and fills *f. */
+void fmig_lua_frame(lua_State *L, fmig_lframe *f);
+
 /* Pushes v: integers as integers, other numbers as floats, null as
  * json.null (the NULL light userdata), an object or array as an empty
  * *lazy* table (metatable FMIG_LUA_LAZY_MT) recorded in x->orig.
@@ -51,8 +69,7 @@ typedef struct fmig_lconv {
  * marked table. A script reads a few fields of a document; converting
  * all of it both ways was most of the lua op's time. On the way back an
  * unused table, or the unused members of an object, go back as their
- * json_values, untouched. Needs the registry fields FMIG_LUA_ARENA and
- * FMIG_LUA_ORIG set for the document. */
+ * json_values, untouched. Runs between fmig_lua_doc_begin and _end. */
 void fmig_lua_push(lua_State *L, const fmig_lconv *x, const json_value *v);
 
 /* Fills the table at idx if it is lazy (a no-op for other values). */
@@ -60,8 +77,6 @@ void fmig_lua_touch(lua_State *L, int idx);
 /* A C closure body: calls upvalue 1 with the same arguments after
  * fmig_lua_touch() on the first; for wrapping next, rawget, .... */
 int fmig_lua_touch_call(lua_State *L);
-/* Registers FMIG_LUA_LAZY_MT; `next` is the real next (for __pairs). */
-void fmig_lua_lazy_mt(lua_State *L);
 
 /* The value at stack index idx (absolute) as JSON in x->a. Tables made
  * from the document keep its member order and number lexemes, and hand

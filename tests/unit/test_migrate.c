@@ -1404,6 +1404,27 @@ static void test_lua_lazy_tables(void **state)
 	assert_int_equal(rc, FERRY_EINVAL);
 	T_CONTAINS(err.msg, "kept a table of an earlier document");
 	tprog_free(&t);
+	/* the same after a document of many tables (the record of them
+	 * is then made anew rather than emptied) */
+	T_OK(prog_lua(&t, "local kept function transform(d) "
+		      "if kept then local k = kept kept = nil d.old = k.x "
+		      "end for _, v in pairs(d) do kept = v end return d end",
+		      &err), &err);
+	char big[4096];
+	size_t bl = (size_t)snprintf(big, sizeof big, "{");
+	for (int i = 0; i < 100; i++)
+		bl += (size_t)snprintf(big + bl, sizeof big - bl,
+				       "%s'k%d':{'x':%d}", i ? "," : "", i, i);
+	snprintf(big + bl, sizeof big - bl, "}");
+	for (int round = 0; round < 2; round++) {
+		got = run(&t, 0, round ? "{'a':{'x':1}}" : big, &rc, &err);
+		T_OK(rc, &err);
+		free(got);
+		assert_null(run(&t, 0, "{'a':{'x':2}}", &rc, &err));
+		assert_int_equal(rc, FERRY_EINVAL);
+		T_CONTAINS(err.msg, "kept a table of an earlier document");
+	}
+	tprog_free(&t);
 	/* the same error caught by the script: the conversion goes on */
 	T_OK(prog_lua(&t, "local kept function transform(d) "
 		      "if kept then d.ok = pcall(function() return kept.x "
