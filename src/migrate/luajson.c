@@ -103,7 +103,6 @@ static void fmig_mark(lua_State *L, const fmig_lframe *f, int mt,
 	lua_pushvalue(L, -1);
 	lua_pushlightuserdata(L, src);
 	lua_rawset(L, f->orig);
-	fmig_cx(L)->norig++;
 }
 
 /* v as a real node (a raw one from json_parse_lazy is expanded in place:
@@ -153,6 +152,20 @@ static void fmig_push_scalar(lua_State *L, const fmig_lframe *f,
 	}
 }
 
+#define FMIG_SLOTS_MAX 8 /* hash slots made ahead for an object's table */
+
+/* Hash slots for the table of v: the members a script reads go in
+ * without the table growing (each growth rehashes and reallocates). An
+ * object not yet expanded gets a guess; an array fills its array part
+ * at once when used. */
+static int fmig_slots(const json_value *v)
+{
+	if (v->type == JSON_OBJECT)
+		return v->u.obj.n < FMIG_SLOTS_MAX ? (int)v->u.obj.n :
+						     FMIG_SLOTS_MAX;
+	return v->type == JSON_RAW && *v->u.raw.text == '{' ? 4 : 0;
+}
+
 /* A member or element: a scalar, or an empty lazy table. */
 static void fmig_push_child(lua_State *L, const fmig_lframe *f,
 			    const json_value *v)
@@ -161,7 +174,7 @@ static void fmig_push_child(lua_State *L, const fmig_lframe *f,
 		fmig_push_scalar(L, f, v);
 		return;
 	}
-	lua_createtable(L, 0, 0);
+	lua_createtable(L, 0, fmig_slots(v));
 	fmig_mark(L, f, f->lmt, v);
 }
 
@@ -365,33 +378,20 @@ void fmig_lua_json_init(lua_State *L, fmig_lctx *cx)
 	lua_setfield(L, -2, "__pairs");
 	lua_pop(L, 1);
 	cx->a = NULL;
-	cx->norig = 0;
 	cx->amt = fmig_ref(L, FMIG_LUA_ARRAY_MT);
 	cx->omt = fmig_ref(L, FMIG_LUA_OBJECT_MT);
 	cx->lmt = fmig_ref(L, FMIG_LUA_LAZY_MT);
 	cx->orig = fmig_ref(L, NULL);
 }
 
-#define FMIG_ORIG_REUSE 64 /* orig is emptied up to this size, else new */
-
+/* A new orig table per document: emptying the last one costs more (its
+ * dead keys make it rehash). 8 slots: the tables a script typically
+ * fetches, without growing. */
 void fmig_lua_doc_begin(lua_State *L, json_arena *a)
 {
 	fmig_lctx *cx = fmig_cx(L);
-	if (cx->norig > FMIG_ORIG_REUSE) { /* do not keep walking a big one */
-		lua_newtable(L);
-		lua_rawseti(L, LUA_REGISTRYINDEX, cx->orig);
-	} else if (cx->norig) {
-		lua_rawgeti(L, LUA_REGISTRYINDEX, cx->orig);
-		lua_pushnil(L);
-		while (lua_next(L, -2)) { /* clearing while walking is allowed */
-			lua_pop(L, 1);
-			lua_pushvalue(L, -1);
-			lua_pushnil(L);
-			lua_rawset(L, -4);
-		}
-		lua_pop(L, 1);
-	}
-	cx->norig = 0;
+	lua_createtable(L, 0, 8);
+	lua_rawseti(L, LUA_REGISTRYINDEX, cx->orig);
 	cx->a = a;
 }
 

@@ -24,7 +24,6 @@
 typedef struct fmig_lctx {
 	json_arena *a;
 	int amt, omt, lmt, orig;
-	size_t norig; /* entries put in orig for this document */
 } fmig_lctx;
 
 /* Where a conversion to Lua puts things: the arena that raw nodes expand
@@ -49,8 +48,8 @@ typedef struct fmig_lconv {
  * FMIG_LUA_LAZY_MT (`next` is the real next, for __pairs) and fills
  * *cx, which the extra space must point at. */
 void fmig_lua_json_init(lua_State *L, fmig_lctx *cx);
-/* A document's conversion begins (with its arena) and ends; the tables
- * of earlier documents are forgotten at the beginning. */
+/* A document's conversion begins (with its arena; a new orig table, so
+ * the tables of earlier documents are unknown) and ends. */
 void fmig_lua_doc_begin(lua_State *L, json_arena *a);
 void fmig_lua_doc_end(lua_State *L);
 /* Pushes the metatables and the orig table (4 values) and fills *f. */

@@ -1404,8 +1404,7 @@ static void test_lua_lazy_tables(void **state)
 	assert_int_equal(rc, FERRY_EINVAL);
 	T_CONTAINS(err.msg, "kept a table of an earlier document");
 	tprog_free(&t);
-	/* the same after a document of many tables (the record of them
-	 * is then made anew rather than emptied) */
+	/* the same after a document of many tables */
 	T_OK(prog_lua(&t, "local kept function transform(d) "
 		      "if kept then local k = kept kept = nil d.old = k.x "
 		      "end for _, v in pairs(d) do kept = v end return d end",
