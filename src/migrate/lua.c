@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "migrate/internal.h"
+#include "migrate/lalloc.h"
 #include "migrate/luajson.h"
 
 #define FMIG_HOOK_EVERY 1000 /* instructions between hook calls */
@@ -24,9 +25,8 @@
 struct fmig_lua {
 	fmig_lctx cx;    /* first: the extra space points at both */
 	lua_State *L;
-	size_t mem;      /* bytes held by the state */
+	fmig_lalloc al;  /* the state's memory, and its limit */
 	long steps;      /* instructions run in the current call */
-	int mem_hit;     /* the allocator refused: memory limit */
 	int steps_hit;   /* the hook stopped the script */
 	int fn;          /* registry reference of transform */
 	const fmig_op *op;
@@ -45,32 +45,13 @@ static fmig_lua *fmig_self(lua_State *L)
 	return *(fmig_lua **)lua_getextraspace(L);
 }
 
-static void *fmig_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	fmig_lua *l = ud;
-	size_t old = ptr ? osize : 0;
-	if (nsize == 0) {
-		free(ptr);
-		l->mem -= old;
-		return NULL;
-	}
-	if (nsize > old && nsize - old > FMIG_LUA_MEM_MAX - l->mem) {
-		l->mem_hit = 1;
-		return NULL;
-	}
-	void *p = realloc(ptr, nsize);
-	if (p)
-		l->mem = l->mem - old + nsize;
-	return p;
-}
-
 static void fmig_lua_hook(lua_State *L, lua_Debug *ar)
 {
 	fmig_lua *l = fmig_self(L);
 	(void)ar;
 	l->steps += FMIG_HOOK_EVERY;
-	if (l->steps > FMIG_LUA_STEPS_MAX || l->mem_hit) {
-		l->steps_hit |= !l->mem_hit;
+	if (l->steps > FMIG_LUA_STEPS_MAX || l->al.hit) {
+		l->steps_hit |= !l->al.hit;
 		luaL_error(L, "limit reached");
 	}
 }
@@ -112,7 +93,7 @@ static int fmig_lua_pcall(lua_State *L)
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);
 	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	if (l->steps_hit || l->mem_hit)
+	if (l->steps_hit || l->al.hit)
 		return luaL_error(L, "limit reached");
 	return lua_gettop(L);
 }
@@ -244,7 +225,7 @@ static int fmig_lua_protect(fmig_lua *l, lua_CFunction f, void *ud,
 {
 	lua_State *L = l->L;
 	l->steps = 0;
-	l->steps_hit = l->mem_hit = 0;
+	l->steps_hit = l->al.hit = 0;
 	lua_settop(L, 0);
 	lua_pushcfunction(L, f);
 	lua_pushlightuserdata(L, ud);
@@ -256,7 +237,7 @@ static int fmig_lua_protect(fmig_lua *l, lua_CFunction f, void *ud,
 	lua_settop(L, 0);
 	if (st == LUA_OK)
 		return 0;
-	if (l->steps_hit || l->mem_hit)
+	if (l->steps_hit || l->al.hit)
 		return FERRY_ELIMIT;
 	return st == LUA_ERRMEM ? FERRY_ENOMEM : FERRY_EINVAL;
 }
@@ -268,7 +249,7 @@ static int fmig_lua_fail(fmig_lua *l, int rc, const char *msg, ferry_err *err)
 		return ferry_err_set(err, rc, "%s: the script ran more than "
 				     "%ld Lua instructions (an endless loop?)",
 				     l->op->where, FMIG_LUA_STEPS_MAX);
-	if (l->mem_hit)
+	if (l->al.hit)
 		return ferry_err_set(err, rc, "%s: the script needs more than "
 				     "%zu MiB of memory", l->op->where,
 				     FMIG_LUA_MEM_MAX >> 20);
@@ -282,7 +263,9 @@ static fmig_lua *fmig_lua_state(const fmig_op *op)
 		return NULL;
 	l->op = op;
 	l->fn = LUA_NOREF;
-	if (!(l->L = lua_newstate(fmig_lua_alloc, l))) {
+	fmig_lalloc_init(&l->al, FMIG_LUA_MEM_MAX);
+	if (!(l->L = lua_newstate(fmig_lalloc_fn, &l->al))) {
+		fmig_lalloc_release(&l->al);
 		free(l);
 		return NULL;
 	}
@@ -313,6 +296,7 @@ void fmig_lua_free(fmig_lua *l)
 	if (!l)
 		return;
 	lua_close(l->L);
+	fmig_lalloc_release(&l->al);
 	free(l);
 }
 
