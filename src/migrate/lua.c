@@ -2,7 +2,8 @@
  * lua.c - the lua op: a sandboxed Lua 5.4 state per op of a program, with
  * the script's transform(doc) loaded once, and one call per document.
  * The sandbox (see migrate.h) keeps scripts away from files, processes and
- * the debug library; an instruction hook and a counting allocator turn a
+ * the debug library; an instruction hook (set by the watch, lwatch.c,
+ * once a call runs long) and a counting allocator (lalloc.c) turn a
  * runaway script into a per-document error instead of a hang or an OOM.
  * Every step that can raise a Lua error runs under lua_pcall, so nothing
  * ever reaches the panic handler.
@@ -19,6 +20,7 @@
 #include "migrate/internal.h"
 #include "migrate/lalloc.h"
 #include "migrate/luajson.h"
+#include "migrate/lwatch.h"
 
 #define FMIG_HOOK_EVERY 1000 /* instructions between hook calls */
 
@@ -229,7 +231,9 @@ static int fmig_lua_protect(fmig_lua *l, lua_CFunction f, void *ud,
 	lua_settop(L, 0);
 	lua_pushcfunction(L, f);
 	lua_pushlightuserdata(L, ud);
+	fmig_lwatch_begin(L, fmig_lua_hook, FMIG_HOOK_EVERY);
 	int st = lua_pcall(L, 1, 0, 0);
+	fmig_lwatch_end(L);
 	if (st != LUA_OK) {
 		const char *s = lua_tostring(L, -1);
 		snprintf(msg, n, "%s", s ? s : "(an error that is not a string)");
@@ -270,7 +274,6 @@ static fmig_lua *fmig_lua_state(const fmig_op *op)
 		return NULL;
 	}
 	*(fmig_lua **)lua_getextraspace(l->L) = l;
-	lua_sethook(l->L, fmig_lua_hook, LUA_MASKCOUNT, FMIG_HOOK_EVERY);
 	return l;
 }
 

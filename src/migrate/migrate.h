@@ -64,9 +64,11 @@
  * fmig_compose): base library without dofile, loadfile, collectgarbage
  * and with print a no-op and load text-only; string (without dump),
  * table, math (seeded with 0), utf8; no io, os, require, package, debug.
- * Each transform call may run FMIG_LUA_STEPS_MAX VM instructions and the
- * state may hold FMIG_LUA_MEM_MAX bytes; crossing either is a
- * per-document FERRY_ELIMIT error. Time spent inside one C library call
+ * A transform call that has used about 50 ms of CPU may run
+ * FMIG_LUA_STEPS_MAX more VM instructions (lwatch.c: counting them from
+ * the start would slow every call), and the state may hold
+ * FMIG_LUA_MEM_MAX bytes; crossing either is a per-document
+ * FERRY_ELIMIT error. Time spent inside one C library call
  * (a pathological string.find pattern) is not counted. Global variables
  * are frozen after the script's main chunk ran: assigning a new global in
  * transform is an error, so documents cannot leak state into each other

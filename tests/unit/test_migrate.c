@@ -18,7 +18,10 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include "migrate/internal.h"
+#include "migrate/lwatch.h"
 #include "migrate/migrate.h"
 #include "testutil.h"
 
@@ -1692,6 +1695,66 @@ static void test_lua_sandbox(void **state)
 	tprog_free(&b);
 }
 
+/* POSIX timers of this process (/proc/self/timers), -1 if unknown. */
+static int timer_count(void)
+{
+	FILE *f = fopen("/proc/self/timers", "r");
+	char line[256];
+	int n = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		n += strncmp(line, "ID:", 3) == 0;
+	fclose(f);
+	return n;
+}
+
+static void *run_one(void *arg)
+{
+	tprog *t = arg;
+	int rc;
+	ferry_err err = {0, ""};
+	char *out = run(t, 0, "{'n':1}", &rc, &err);
+	free(out);
+	return (void *)(intptr_t)(rc ? -1 : fmig_lwatch_running());
+}
+
+/* Calls run without a hook under the watch (lwatch.c): it runs on every
+ * thread that makes calls, stops endless loops there, and a thread's
+ * timer goes when the thread does. */
+static void test_lua_watch(void **state)
+{
+	(void)state;
+	tprog t;
+	ferry_err err = {0, ""};
+	int rc;
+	T_OK(prog_lua(&t, "function transform(d) if d.loop then "
+		      "while true do end end return d end", &err), &err);
+	free(run(&t, 0, "{}", &rc, &err));
+	T_OK(rc, &err);
+	assert_int_equal(fmig_lwatch_running(), 1);
+	int before = timer_count();
+	assert_true(before >= 1);
+	for (int i = 0; i < 20; i++) { /* one program, one thread at a time */
+		pthread_t th;
+		void *res;
+		assert_int_equal(pthread_create(&th, NULL, run_one, &t), 0);
+		assert_int_equal(pthread_join(th, &res), 0);
+		assert_int_equal((intptr_t)res, 1);
+	}
+	assert_int_equal(timer_count(), before);
+	/* an endless loop on this thread is still stopped, and the state
+	 * runs the next document without the hook */
+	assert_null(run(&t, 0, "{'loop':true}", &rc, &err));
+	assert_int_equal(rc, FERRY_ELIMIT);
+	T_CONTAINS(err.msg, "more than 10000000 Lua instructions");
+	char *out = run(&t, 0, "{'x':1}", &rc, &err);
+	T_OK(rc, &err);
+	assert_string_equal(out, Q("{'x':1,'after':1}"));
+	free(out);
+	tprog_free(&t);
+}
+
 static void test_lua_limits(void **state)
 {
 	(void)state;
@@ -2046,6 +2109,7 @@ int main(void)
 		T(test_lua_bad_results),
 		T(test_lua_sandbox),
 		T(test_lua_limits),
+		T(test_lua_watch),
 		T(test_lua_errors),
 		T(test_cdp_examples),
 		T(test_cdp_composed_equals_hops),
