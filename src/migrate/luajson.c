@@ -668,11 +668,9 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 			luaL_error(L, "out of memory");
 		memcpy(k, keys[i].k, len);
 		k[len] = 0;
-		if (!fmig_utf8_ok((const unsigned char *)k, len)) {
-			fmig_enter(x, k, len, 0);
+		if (!fmig_utf8_ok((const unsigned char *)k, len))
 			luaL_error(L, "transform's result at '%s': a key is "
 				   "not valid UTF-8", fmig_at(x));
-		}
 		lua_pushlstring(L, k, len);
 		lua_rawget(L, idx);
 		fmig_put_member(L, x, obj, k, len, NULL, 0, depth);

@@ -1642,6 +1642,12 @@ static void test_lua_bad_results(void **state)
 	expect_lua_fail("function transform(d) d.x = '\\xff'; return d end",
 			"{}", FERRY_EINVAL, "at 'x': the string is not valid "
 			"UTF-8");
+	expect_lua_fail("function transform(d) d.a['\\xff'] = 1; return d end",
+			"{'a':{'b':1}}", FERRY_EINVAL, "at 'a': a key is not "
+			"valid UTF-8");
+	expect_lua_fail("function transform(d) d['k\\xc3'] = 1; return d end",
+			"{}", FERRY_EINVAL, "at '(the document)': a key is not "
+			"valid UTF-8");
 	expect_lua_fail("function transform(d) d.self = d; return d end", "{}",
 			FERRY_EINVAL, "nested deeper than 512");
 	expect_lua_fail("function transform(d) d.u = io.stdout; return d end",
