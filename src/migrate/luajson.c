@@ -27,6 +27,7 @@ typedef struct fmig_src {
 	json_value *v;
 	unsigned char *got;
 	int taken;
+	unsigned added; /* assignments to keys v does not have (see pull) */
 } fmig_src;
 
 static fmig_lctx *fmig_cx(lua_State *L)
@@ -98,6 +99,7 @@ static void fmig_mark(lua_State *L, const fmig_lframe *f, int mt,
 	src->v = (json_value *)v; /* the document's own node: see fmig_pull */
 	src->got = NULL;
 	src->taken = 0;
+	src->added = 0;
 	lua_pushvalue(L, mt);
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -1);
@@ -273,9 +275,10 @@ int fmig_lua_touch_call(lua_State *L)
  * (the one a full fill leaves in the table) or -1 if there is none; with
  * *fresh 1 if this is the first time. An array is filled whole: -2.
  * Leaves the frame's values on the stack. Any use of an object, even of
- * a key it does not have, makes the pull look at the table (got set). */
+ * a key it does not have, makes the pull look at the table (got set).
+ * `assign`: t[k] = v, counted in src->added when k is not a member. */
 static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
-			     const json_value **obj, int *fresh)
+			     const json_value **obj, int *fresh, int assign)
 {
 	fmig_src *src = fmig_lazy_origin(L, f, 1);
 	const json_value *o = src->v;
@@ -292,8 +295,10 @@ static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
 			luaL_error(L, "out of memory");
 		memset(src->got, 0, n ? n : 1);
 	}
-	if (lua_type(L, 2) != LUA_TSTRING)
+	if (lua_type(L, 2) != LUA_TSTRING) {
+		src->added += assign;
 		return -1;
+	}
 	const char *k = lua_tolstring(L, 2, &klen);
 	for (size_t i = 0; i < n; i++) {
 		if (o->u.obj.m[i].klen != klen ||
@@ -304,6 +309,8 @@ static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
 		src->got[i] = 1;
 		last = (long)i;
 	}
+	if (last < 0)
+		src->added += assign;
 	return last;
 }
 
@@ -313,7 +320,7 @@ static int fmig_lazy_index(lua_State *L)
 	const json_value *o;
 	int fresh;
 	lua_settop(L, 2);
-	long i = fmig_lazy_member(L, &f, &o, &fresh);
+	long i = fmig_lazy_member(L, &f, &o, &fresh, 0);
 	if (i >= 0 && fresh) { /* the first use: fetch it */
 		fmig_push_child(L, &f, o->u.obj.m[i].val);
 		lua_pushvalue(L, 2);
@@ -332,7 +339,7 @@ static int fmig_lazy_newindex(lua_State *L)
 	const json_value *o;
 	int fresh;
 	lua_settop(L, 3);
-	fmig_lazy_member(L, &f, &o, &fresh);
+	fmig_lazy_member(L, &f, &o, &fresh, 1);
 	lua_settop(L, 3);
 	lua_rawset(L, 1);
 	return 0;
@@ -680,16 +687,19 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 /* The object table at idx, members in the order of `o` (the value it was
  * made from, if any), then its new keys. With `got` (a lazy object, some
  * of whose members the script fetched) the members `got` does not mark go
- * back as they came, without a trip through Lua. */
+ * back as they came, without a trip through Lua. `added` 0: the table
+ * has no keys but o's (a lazy object never assigned a new key), so it
+ * need not be walked. */
 static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 				    const json_value *o,
-				    const unsigned char *got, int take,
-				    int depth)
+				    const unsigned char *got, unsigned added,
+				    int take, int depth)
 {
 	if (o && o->type != JSON_OBJECT)
 		o = NULL;
-	size_t total = fmig_count_keys(L, x, idx), n = o ? o->u.obj.n : 0;
-	for (size_t i = 0; got && i < n; i++)
+	size_t n = o ? o->u.obj.n : 0;
+	size_t total = added ? fmig_count_keys(L, x, idx) : n;
+	for (size_t i = 0; added && got && i < n; i++)
 		total += !got[i];
 	json_value *obj = fmig_chk(L, json_new_object(x->f.a));
 	if (total && !(obj->u.obj.m = json_arena_alloc(
@@ -712,7 +722,7 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 			fmig_put_member(L, x, obj, m->key, m->klen, m->val,
 					take, depth);
 	}
-	if (obj->u.obj.n < total)
+	if (added && obj->u.obj.n < total)
 		fmig_pull_new_keys(L, x, idx, o, obj, total - obj->u.obj.n,
 				   depth);
 	return obj;
@@ -742,14 +752,14 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 				   "an earlier document; documents must not "
 				   "share state", fmig_at(x));
 		if (lazy && src->got) /* some members fetched */
-			return fmig_pull_object(L, x, idx, o, src->got, take,
-						depth);
+			return fmig_pull_object(L, x, idx, o, src->got,
+						src->added, take, depth);
 		if (lazy) /* never used: as it came (maybe raw) */
 			return fmig_reuse(L, x, o, take);
 	}
 	if (fmig_is_array(L, x, idx))
 		return fmig_pull_array(L, x, idx, o, take, depth);
-	return fmig_pull_object(L, x, idx, o, NULL, take, depth);
+	return fmig_pull_object(L, x, idx, o, NULL, 1, take, depth);
 }
 
 /* The value at idx as JSON. `orig` is the document's node it replaces,

@@ -1634,6 +1634,9 @@ static void test_lua_bad_results(void **state)
 			"end", "{'a':{}}", FERRY_EINVAL,
 			"transform's result at 'a.b': an object key is number, "
 			"not a string");
+	expect_lua_fail("function transform(d) d.a[1] = 'x'; return d end",
+			"{'a':{'b':1}}", FERRY_EINVAL, "transform's result at "
+			"'a': an object key is number, not a string");
 	expect_lua_fail("function transform(d) d.a[5] = 1; return d end",
 			"{'a':[1,2]}", FERRY_EINVAL, "at 'a': an array must "
 			"have exactly the keys 1..n");
