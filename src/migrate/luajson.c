@@ -618,16 +618,11 @@ static void fmig_put_member(lua_State *L, fmig_lconv *x, json_value *obj,
 	lua_pop(L, 1);
 }
 
-typedef struct fmig_key {
-	const char *k;
-	size_t len;
-} fmig_key;
-
-static int fmig_key_cmp(const void *pa, const void *pb)
+static int fmig_member_cmp(const void *pa, const void *pb)
 {
-	const fmig_key *a = pa, *b = pb;
-	int c = memcmp(a->k, b->k, a->len < b->len ? a->len : b->len);
-	return c ? c : (a->len > b->len) - (a->len < b->len);
+	const json_member *a = pa, *b = pb;
+	int c = memcmp(a->key, b->key, a->klen < b->klen ? a->klen : b->klen);
+	return c ? c : (a->klen > b->klen) - (a->klen < b->klen);
 }
 
 /* Counts the keys of the object table at idx; all must be strings. */
@@ -647,41 +642,37 @@ static size_t fmig_count_keys(lua_State *L, fmig_lconv *x, int idx)
 	return total;
 }
 
-/* The keys of the table at idx that `o` does not have, sorted, then
- * appended to obj. */
+/* The members of the table at idx whose keys `o` does not have,
+ * converted in one walk of the table and appended to obj (which has room
+ * for them: fmig_count_keys), sorted by key (a table's order is a hash
+ * order). */
 static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
-			       const json_value *o, json_value *obj,
-			       size_t extra, int depth)
+			       const json_value *o, json_value *obj, int depth)
 {
-	fmig_key *keys = json_arena_alloc(x->f.a, extra * sizeof *keys);
-	size_t n = 0;
-	if (!keys)
-		luaL_error(L, "out of memory");
+	json_member *from = &obj->u.obj.m[obj->u.obj.n];
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		size_t len;
-		const char *k = lua_tolstring(L, -2, &len);
-		if (n < extra && (!o || !json_get(o, k, len))) {
-			keys[n].k = k; /* anchored: a key of the table */
-			keys[n++].len = len;
+		const char *key = lua_tolstring(L, -2, &len);
+		if (o && json_get(o, key, len)) {
+			lua_pop(L, 1);
+			continue;
 		}
-		lua_pop(L, 1);
-	}
-	qsort(keys, n, sizeof *keys, fmig_key_cmp);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = keys[i].len;
+		if (obj->u.obj.n == obj->u.obj.cap) /* cannot happen: raw */
+			luaL_error(L, "the table at '%s' changed while it was "
+				   "converted", fmig_at(x));
 		char *k = json_arena_alloc(x->f.a, len + 1);
 		if (!k)
 			luaL_error(L, "out of memory");
-		memcpy(k, keys[i].k, len);
+		memcpy(k, key, len);
 		k[len] = 0;
 		if (!fmig_utf8_ok((const unsigned char *)k, len))
 			luaL_error(L, "transform's result at '%s': a key is "
 				   "not valid UTF-8", fmig_at(x));
-		lua_pushlstring(L, k, len);
-		lua_rawget(L, idx);
 		fmig_put_member(L, x, obj, k, len, NULL, 0, depth);
 	}
+	qsort(from, (size_t)(&obj->u.obj.m[obj->u.obj.n] - from), sizeof *from,
+	      fmig_member_cmp);
 }
 
 /* The object table at idx, members in the order of `o` (the value it was
@@ -723,8 +714,7 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 					take, depth);
 	}
 	if (added && obj->u.obj.n < total)
-		fmig_pull_new_keys(L, x, idx, o, obj, total - obj->u.obj.n,
-				   depth);
+		fmig_pull_new_keys(L, x, idx, o, obj, depth);
 	return obj;
 }
 
