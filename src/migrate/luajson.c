@@ -625,42 +625,41 @@ static int fmig_member_cmp(const void *pa, const void *pb)
 	return c ? c : (a->klen > b->klen) - (a->klen < b->klen);
 }
 
-/* Counts the keys of the object table at idx; all must be strings. */
-static size_t fmig_count_keys(lua_State *L, fmig_lconv *x, int idx)
+/* Room in obj for one more member (doubling in the arena). */
+static void fmig_room(lua_State *L, fmig_lconv *x, json_value *obj)
 {
-	size_t total = 0;
+	if (obj->u.obj.n < obj->u.obj.cap)
+		return;
+	size_t cap = obj->u.obj.cap ? 2 * obj->u.obj.cap : 4;
+	json_member *m = json_arena_alloc(x->f.a, cap * sizeof *m);
+	if (!m)
+		luaL_error(L, "out of memory");
+	if (obj->u.obj.n)
+		memcpy(m, obj->u.obj.m, obj->u.obj.n * sizeof *m);
+	obj->u.obj.m = m;
+	obj->u.obj.cap = cap;
+}
+
+/* The members of the table at idx whose keys `o` does not have,
+ * converted in one walk of the table and appended to obj, sorted by key
+ * (a table's order is a hash order). Every key must be a string. */
+static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
+			       const json_value *o, json_value *obj, int depth)
+{
+	size_t from = obj->u.obj.n;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
+		size_t len;
 		if (lua_type(L, -2) != LUA_TSTRING)
 			luaL_error(L, "transform's result at '%s': an object "
 				   "key is %s, not a string (json.array() "
 				   "marks a table as an array)", fmig_at(x),
 				   luaL_typename(L, -2));
-		total++;
-		lua_pop(L, 1);
-	}
-	return total;
-}
-
-/* The members of the table at idx whose keys `o` does not have,
- * converted in one walk of the table and appended to obj (which has room
- * for them: fmig_count_keys), sorted by key (a table's order is a hash
- * order). */
-static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
-			       const json_value *o, json_value *obj, int depth)
-{
-	json_member *from = &obj->u.obj.m[obj->u.obj.n];
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		size_t len;
 		const char *key = lua_tolstring(L, -2, &len);
 		if (o && json_get(o, key, len)) {
 			lua_pop(L, 1);
 			continue;
 		}
-		if (obj->u.obj.n == obj->u.obj.cap) /* cannot happen: raw */
-			luaL_error(L, "the table at '%s' changed while it was "
-				   "converted", fmig_at(x));
 		char *k = json_arena_alloc(x->f.a, len + 1);
 		if (!k)
 			luaL_error(L, "out of memory");
@@ -669,9 +668,10 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 		if (!fmig_utf8_ok((const unsigned char *)k, len))
 			luaL_error(L, "transform's result at '%s': a key is "
 				   "not valid UTF-8", fmig_at(x));
+		fmig_room(L, x, obj);
 		fmig_put_member(L, x, obj, k, len, NULL, 0, depth);
 	}
-	qsort(from, (size_t)(&obj->u.obj.m[obj->u.obj.n] - from), sizeof *from,
+	qsort(obj->u.obj.m + from, obj->u.obj.n - from, sizeof(json_member),
 	      fmig_member_cmp);
 }
 
@@ -689,14 +689,14 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 	if (o && o->type != JSON_OBJECT)
 		o = NULL;
 	size_t n = o ? o->u.obj.n : 0;
-	size_t total = added ? fmig_count_keys(L, x, idx) : n;
-	for (size_t i = 0; added && got && i < n; i++)
-		total += !got[i];
 	json_value *obj = fmig_chk(L, json_new_object(x->f.a));
-	if (total && !(obj->u.obj.m = json_arena_alloc(
-			       x->f.a, total * sizeof(json_member))))
+	/* room for o's members and, for a lazy object, the keys it was
+	 * given; a plain table's new keys make room as they come */
+	size_t cap = n + (got ? added : 0);
+	if (cap && !(obj->u.obj.m = json_arena_alloc(
+			     x->f.a, cap * sizeof(json_member))))
 		luaL_error(L, "out of memory");
-	obj->u.obj.cap = total;
+	obj->u.obj.cap = cap;
 	for (size_t i = 0; i < n; i++) {
 		const json_member *m = &o->u.obj.m[i];
 		if (got && !got[i]) {
@@ -713,7 +713,7 @@ static json_value *fmig_pull_object(lua_State *L, fmig_lconv *x, int idx,
 			fmig_put_member(L, x, obj, m->key, m->klen, m->val,
 					take, depth);
 	}
-	if (added && obj->u.obj.n < total)
+	if (added)
 		fmig_pull_new_keys(L, x, idx, o, obj, depth);
 	return obj;
 }
