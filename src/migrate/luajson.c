@@ -671,8 +671,9 @@ static void fmig_pull_new_keys(lua_State *L, fmig_lconv *x, int idx,
 		fmig_room(L, x, obj);
 		fmig_put_member(L, x, obj, k, len, NULL, 0, depth);
 	}
-	qsort(obj->u.obj.m + from, obj->u.obj.n - from, sizeof(json_member),
-	      fmig_member_cmp);
+	if (obj->u.obj.n - from > 1)
+		qsort(obj->u.obj.m + from, obj->u.obj.n - from,
+		      sizeof(json_member), fmig_member_cmp);
 }
 
 /* The object table at idx, members in the order of `o` (the value it was
