@@ -90,9 +90,17 @@ bench_tick() {
 	return 0
 }
 
+# The median of the numbers given (the mean of the middle two for an even
+# count).
+bench_median() {
+	printf '%s\n' "$@" | sort -g |
+		awk '{ v[NR] = $1 } END { printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # Calls "$@" (a command that calls bench_run once, e.g. bench_run itself)
-# BENCH_REPEAT times. Leaves BENCH_SECS at the median, BENCH_RSS_KB at the
-# maximum and BENCH_RC at the first non-zero status (0 if all passed).
+# BENCH_REPEAT times. Leaves BENCH_SECS at the median (BENCH_TIMES: every
+# run's), BENCH_RSS_KB at the maximum and BENCH_RC at the first non-zero
+# status (0 if all passed).
 bench_repeat() {
 	local i rss=0 rc=0
 	local -a times=()
@@ -102,8 +110,9 @@ bench_repeat() {
 		times+=("$BENCH_SECS")
 		[ -n "$BENCH_RSS_KB" ] && [ "$BENCH_RSS_KB" -gt "$rss" ] && rss=$BENCH_RSS_KB
 	done
-	BENCH_SECS=$(printf '%s\n' "${times[@]}" | sort -g |
-		awk '{ v[NR] = $1 } END { printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	# shellcheck disable=SC2034 # read by the stages
+	BENCH_TIMES="${times[*]}"
+	BENCH_SECS=$(bench_median "${times[@]}")
 	BENCH_RC=$rc
 	if [ "$rss" -gt 0 ]; then BENCH_RSS_KB=$rss; else BENCH_RSS_KB=; fi
 	return "$rc"
