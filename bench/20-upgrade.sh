@@ -202,7 +202,8 @@ ferry_upgrade_report() {
 	R_RSS=${U_RSS[$label]:-}
 	R_ANON=${U_ANON[$label]:-}
 	bench_result "$label" "$docs" "$R_SECS" "$R_RSS" \
-		"anon_kb=${R_ANON:-na}" "to=$to" sync=on "runs=$runs"
+		"anon_kb=${R_ANON:-na}" "to=$to" sync=on "runs=$runs" \
+		"secs_all=$(tr -s ' ' ',' <<<"${U_TIMES[$label]# }")"
 }
 
 # ------------------------------------------------------------------ input

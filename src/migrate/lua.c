@@ -44,7 +44,7 @@ typedef struct fmig_run {
 
 static fmig_lua *fmig_self(lua_State *L)
 {
-	return *(fmig_lua **)lua_getextraspace(L);
+	return *(void **)lua_getextraspace(L);
 }
 
 static void fmig_lua_hook(lua_State *L, lua_Debug *ar)
@@ -273,7 +273,7 @@ static fmig_lua *fmig_lua_state(const fmig_op *op)
 		free(l);
 		return NULL;
 	}
-	*(fmig_lua **)lua_getextraspace(l->L) = l;
+	*(void **)lua_getextraspace(l->L) = l; /* also its cx: see luajson.h */
 	return l;
 }
 

@@ -30,9 +30,11 @@ typedef struct fmig_src {
 	unsigned added; /* assignments to keys v does not have (see pull) */
 } fmig_src;
 
+/* The extra space holds a void pointer to the struct whose first member
+ * is the fmig_lctx (C11 6.7.2.1: it points at that member too). */
 static fmig_lctx *fmig_cx(lua_State *L)
 {
-	return *(fmig_lctx **)lua_getextraspace(L);
+	return *(void **)lua_getextraspace(L);
 }
 
 /* ------------------------------------------------------------------ */

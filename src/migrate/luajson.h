@@ -20,7 +20,8 @@
  * integer slots, fast to fetch) of the three metatables and of the orig
  * table (a document's tables -> what each was made from), and the arena
  * of the document being converted (NULL between documents). The state's
- * extra space (lua_getextraspace) points at it. */
+ * extra space (lua_getextraspace) holds a void pointer to it, or to the
+ * struct it is the first member of. */
 typedef struct fmig_lctx {
 	json_arena *a;
 	int amt, omt, lmt, orig;
