@@ -71,13 +71,23 @@ static void flw_exit(void *p)
 	timer_delete(((flw_thread *)p)->timer);
 }
 
+/* A child of fork has no timers: its thread makes its own when it runs
+ * a call. */
+static void flw_forked(void)
+{
+	flw.state = 0;
+	flw.cur = NULL;
+	flw.hooked = 0;
+}
+
 /* Once per process: the handler, on a real-time signal nobody handles. */
 static void flw_init(void)
 {
 	struct sigaction sa, old;
 	int sig = SIGRTMIN + 4;
 	if (sig > SIGRTMAX || sigaction(sig, NULL, &old) ||
-	    old.sa_handler != SIG_DFL || pthread_key_create(&flw_key, flw_exit))
+	    old.sa_handler != SIG_DFL || pthread_key_create(&flw_key, flw_exit) ||
+	    pthread_atfork(NULL, NULL, flw_forked))
 		return;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = flw_tick;

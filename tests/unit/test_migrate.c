@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "migrate/internal.h"
 #include "migrate/lwatch.h"
@@ -1761,6 +1763,20 @@ static void test_lua_watch(void **state)
 	T_OK(rc, &err);
 	assert_string_equal(out, Q("{'x':1,'after':1}"));
 	free(out);
+	/* a child of fork (no timers of its own at first) still stops a
+	 * loop; the alarm turns a hang into a failure */
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(30);
+		char *o = run(&t, 0, "{'loop':true}", &rc, &err);
+		_exit(!o && rc == FERRY_ELIMIT && fmig_lwatch_running() ? 0 : 1);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 	tprog_free(&t);
 }
 
