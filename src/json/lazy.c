@@ -338,6 +338,19 @@ int json_expand(json_arena *a, json_value *v, json_error *e)
 	return rc;
 }
 
+/* 1 if no member of the expanded v nests deeper than the limit allows. */
+static int lz_depth_ok(const json_value *v)
+{
+	size_t n = v->type == JSON_OBJECT ? v->u.obj.n : v->u.arr.n;
+	for (size_t i = 0; i < n; i++) {
+		const json_value *m = v->type == JSON_OBJECT ? v->u.obj.m[i].val :
+							      v->u.arr.v[i];
+		if (m->u.raw.depth + 1 > JSON_MAX_DEPTH)
+			return 0;
+	}
+	return 1;
+}
+
 int json_parse_lazy(json_arena *a, const char *s, size_t n, json_value **out,
 		    json_error *e)
 {
@@ -348,6 +361,23 @@ int json_parse_lazy(json_arena *a, const char *s, size_t n, json_value **out,
 		end--;
 	if (p == end)
 		return lz_fail(e, s, p, "expected a value");
+	if (*p == '{' || *p == '[') {
+		/* The usual text, a stored document: expanded at once, each
+		 * member's end found on the way, without first scanning the
+		 * whole text for its end (that scan read every byte twice).
+		 * Whatever fails is looked at again below, the careful way,
+		 * so errors read as before. */
+		json_value *v = lz_raw(a, p, (size_t)(end - p), 0);
+		if (!v)
+			return FERRY_ENOMEM;
+		int rc = lz_open(a, v, NULL);
+		if (rc == FERRY_ENOMEM)
+			return rc;
+		if (!rc && lz_depth_ok(v)) {
+			*out = v;
+			return 0;
+		}
+	}
 	if (!(q = lz_value(p, end, &depth)) || q != end)
 		return lz_fail(e, s, q ? q : p, q ? "unexpected text after "
 			       "the value" : "unterminated value");

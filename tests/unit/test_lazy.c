@@ -196,6 +196,36 @@ static void t_lazy_errors(void **state)
 	free(w);
 }
 
+/* The nesting limit holds at the top level, for objects and arrays: a
+ * text JSON_MAX_DEPTH deep parses, one level more is refused. */
+static void t_lazy_depth_limit(void **state)
+{
+	static char doc[2 * JSON_MAX_DEPTH + 64];
+	for (int extra = 0; extra < 2; extra++)
+		for (int obj = 0; obj < 2; obj++) {
+			size_t n = 0, levels = JSON_MAX_DEPTH + (size_t)extra;
+			for (size_t i = 0; i < levels; i++)
+				n += (size_t)snprintf(doc + n, sizeof doc - n, "%s",
+						      obj && i == 0 ? "{\"k\":" :
+								     "[");
+			for (size_t i = levels; i-- > 0;)
+				doc[n++] = obj && i == 0 ? '}' : ']';
+			doc[n] = 0;
+			json_value *v = NULL;
+			json_error e = {0, NULL};
+			int rc = lazy(doc, &v, &e);
+			if (extra) {
+				assert_int_equal(rc, FERRY_EJSON);
+				assert_string_equal(e.msg, "nested too deeply");
+			} else {
+				assert_int_equal(rc, 0);
+				assert_int_equal(v->type, obj ? JSON_OBJECT :
+								JSON_ARRAY);
+			}
+		}
+	(void)state;
+}
+
 static void t_lazy_offsets(void **state)
 {
 	json_value *v = NULL;
@@ -294,6 +324,7 @@ int main(void)
 		cmocka_unit_test(t_lazy_corpus),
 		cmocka_unit_test(t_lazy_block_edges),
 		cmocka_unit_test(t_lazy_errors),
+		cmocka_unit_test(t_lazy_depth_limit),
 		cmocka_unit_test(t_lazy_offsets),
 		cmocka_unit_test(t_lazy_shape),
 		cmocka_unit_test(t_lazy_clone_equal),
