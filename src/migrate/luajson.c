@@ -227,11 +227,15 @@ static int fmig_is_lazy(lua_State *L, int idx)
 	return lazy;
 }
 
-/* The frame for filling a lazy table, and the record of what the table
- * at idx (absolute) was made from, its value expanded. */
-static fmig_src *fmig_lazy_origin(lua_State *L, fmig_lframe *f, int idx)
+/* The record of what the lazy table at idx (absolute) was made from, its
+ * value expanded; f: the frame, its metatables set already (the orig
+ * table is pushed here). */
+static fmig_src *fmig_lazy_src(lua_State *L, fmig_lframe *f, int idx)
 {
-	fmig_lua_frame(L, f);
+	const fmig_lctx *cx = fmig_cx(L);
+	f->a = cx->a;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->orig);
+	f->orig = lua_gettop(L);
 	lua_pushvalue(L, idx);
 	lua_rawget(L, f->orig);
 	fmig_src *src = lua_touserdata(L, -1);
@@ -252,7 +256,8 @@ void fmig_lua_touch(lua_State *L, int idx)
 	if (!lua_checkstack(L, 8))
 		luaL_error(L, "out of memory");
 	fmig_lframe f;
-	const fmig_src *src = fmig_lazy_origin(L, &f, idx);
+	fmig_lua_frame(L, &f);
+	const fmig_src *src = fmig_lazy_src(L, &f, idx);
 	lua_pushvalue(L, idx);
 	fmig_fill(L, &f, src->v, src->got);
 	lua_pushvalue(L, src->v->type == JSON_ARRAY ? f.amt : f.omt);
@@ -282,7 +287,11 @@ int fmig_lua_touch_call(lua_State *L)
 static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
 			     const json_value **obj, int *fresh, int assign)
 {
-	fmig_src *src = fmig_lazy_origin(L, f, 1);
+	/* __index and __newindex carry the metatables as upvalues */
+	f->amt = lua_upvalueindex(1);
+	f->omt = lua_upvalueindex(2);
+	f->lmt = lua_upvalueindex(3);
+	fmig_src *src = fmig_lazy_src(L, f, 1);
 	const json_value *o = src->v;
 	size_t klen, n = o->u.obj.n;
 	long last = -1;
@@ -373,12 +382,22 @@ static int fmig_ref(lua_State *L, const char *mt_name)
 	return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* Pushes f as a closure over the three metatables (array, object, lazy;
+ * the lazy one at -1). */
+static void fmig_push_mm(lua_State *L, lua_CFunction f)
+{
+	luaL_getmetatable(L, FMIG_LUA_ARRAY_MT);
+	luaL_getmetatable(L, FMIG_LUA_OBJECT_MT);
+	lua_pushvalue(L, -3);
+	lua_pushcclosure(L, f, 3);
+}
+
 void fmig_lua_json_init(lua_State *L, fmig_lctx *cx)
 {
 	luaL_newmetatable(L, FMIG_LUA_LAZY_MT);
-	lua_pushcfunction(L, fmig_lazy_index);
+	fmig_push_mm(L, fmig_lazy_index);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, fmig_lazy_newindex);
+	fmig_push_mm(L, fmig_lazy_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pushcfunction(L, fmig_lazy_len);
 	lua_setfield(L, -2, "__len");
