@@ -114,7 +114,7 @@ static int flw_start(void)
 	ev.sigev_signo = flw_sig;
 #ifdef sigev_notify_thread_id
 	ev.sigev_notify_thread_id = gettid();
-#else /* glibc before 2.41 names only the union member */
+#else /* older glibc headers name only the union member */
 	ev._sigev_un._tid = gettid();
 #endif
 	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &flw.timer))
