@@ -46,21 +46,6 @@ json_value *json_new_int(json_arena *a, int64_t i)
 	return json_new_number_text(a, buf, (size_t)n);
 }
 
-/* Writes ["-"]u in decimal at buf; returns its length. */
-static int sprintf_u64(char *buf, int neg, uint64_t u)
-{
-	char tmp[24];
-	int n = 0, k = 0;
-	do
-		tmp[k++] = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (neg)
-		buf[n++] = '-';
-	while (k)
-		buf[n++] = tmp[--k];
-	return n;
-}
-
 /* The fast path of json_double_text(): d (finite) with p decimals for
  * the least p whose digits m (at most 15 of them) read back as d, i.e.
  * m / 10^p == d. Both are exact doubles (m < 2^53, p <= 15), and the
@@ -85,16 +70,19 @@ static size_t json_double_fixed(double d, char *buf)
 			return 0; /* more than 15 digits */
 		if (m / p10[p] != a)
 			continue;
-		uint64_t u = (uint64_t)m, scale = 1;
-		for (int k = 0; k < p; k++)
-			scale *= 10;
-		uint64_t fp = u % scale;
-		int n = sprintf_u64(buf, d < 0, u / scale);
-		if (p) {
-			buf[n++] = '.';
-			for (int k = p - 1; k >= 0; k--, fp /= 10)
-				buf[n + k] = (char)('0' + fp % 10);
-			n += p;
+		/* the digits of m, at least p + 1 of them, last first */
+		char dig[24];
+		uint64_t u = (uint64_t)m;
+		int k = 0, n = 0;
+		do
+			dig[k++] = (char)('0' + u % 10);
+		while ((u /= 10) || k <= p);
+		if (d < 0)
+			buf[n++] = '-';
+		while (k--) {
+			buf[n++] = dig[k];
+			if (k == p && p)
+				buf[n++] = '.';
 		}
 		buf[n] = 0;
 		return (size_t)n;

@@ -227,15 +227,19 @@ static int fmig_is_lazy(lua_State *L, int idx)
 	return lazy;
 }
 
-/* The record of what the lazy table at idx (absolute) was made from, its
- * value expanded; f: the frame, its metatables set already (the orig
- * table is pushed here). */
-static fmig_src *fmig_lazy_src(lua_State *L, fmig_lframe *f, int idx)
+/* Pushes the document's orig table into the frame, with its arena. */
+static void fmig_frame_orig(lua_State *L, fmig_lframe *f)
 {
 	const fmig_lctx *cx = fmig_cx(L);
 	f->a = cx->a;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->orig);
 	f->orig = lua_gettop(L);
+}
+
+/* The record of what the lazy table at idx (absolute) was made from, its
+ * value expanded; f: the whole frame, set already. */
+static fmig_src *fmig_lazy_src(lua_State *L, fmig_lframe *f, int idx)
+{
 	lua_pushvalue(L, idx);
 	lua_rawget(L, f->orig);
 	fmig_src *src = lua_touserdata(L, -1);
@@ -291,6 +295,7 @@ static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
 	f->amt = lua_upvalueindex(1);
 	f->omt = lua_upvalueindex(2);
 	f->lmt = lua_upvalueindex(3);
+	fmig_frame_orig(L, f);
 	fmig_src *src = fmig_lazy_src(L, f, 1);
 	const json_value *o = src->v;
 	size_t klen, n = o->u.obj.n;
@@ -431,15 +436,13 @@ void fmig_lua_doc_end(lua_State *L)
 void fmig_lua_frame(lua_State *L, fmig_lframe *f)
 {
 	const fmig_lctx *cx = fmig_cx(L);
-	f->a = cx->a;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->amt);
 	f->amt = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->omt);
 	f->omt = f->amt + 1;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->lmt);
 	f->lmt = f->amt + 2;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->orig);
-	f->orig = f->amt + 3;
+	fmig_frame_orig(L, f);
 }
 
 /* ------------------------------------------------------------------ */
