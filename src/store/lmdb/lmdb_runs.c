@@ -11,7 +11,7 @@
  * `ids` (through a filter of its ids, which merges keep up to date).
  *
  * When an index has more than run_max runs, the newest are merged into
- * one; when its runs would hold run_merge ids or a quarter of the index,
+ * one; when its runs would hold run_merge ids or half the index,
  * they are merged into `ids` in key order, a slice per commit (see "in
  * steps" below), or at once for a batch of that size. All of it happens
  * inside the writer's LMDB transaction, so other processes, snapshots and
@@ -706,16 +706,21 @@ static size_t runs_take(const flmdb_mslot *sl, unsigned run_max, size_t lo)
 }
 
 /* At commit: the pending mappings become a run, and the merge in steps
- * goes on, or starts when the runs reach a quarter of the index (at least
+ * goes on, or starts when the runs reach half the index (at least
  * run_merge ids). A batch that alone reaches that size (an import), or
- * runs that grew to twice it, are merged at once. */
+ * runs that grew to twice it, are merged at once. Each merge rewrites
+ * about every leaf of the tree, so the fraction sets how often the tree
+ * is rewritten while it grows: at a quarter, a 1 M-id import wrote 563 MB
+ * and took 2.53 s; at half, 528 MB and 2.25 s (docs/benchmarks.md,
+ * session 12). The merge goes in steps sized by the commit, so a commit's
+ * pause does not grow with the fraction. */
 int flmdb_runs_flush(flmdb_txn *t, flmdb_mslot *sl, ferry_err *err)
 {
 	if (!sl->pend.n)
 		return 0;
 	int rc = flmdb_runs_load(t, sl);
 	uint64_t size = sl->m.docs + sl->m.tombs, adding = sl->pend.n;
-	uint64_t limit = size / 4 > t->s->run_merge ? size / 4 :
+	uint64_t limit = size / 2 > t->s->run_merge ? size / 2 :
 		t->s->run_merge;
 	if (!rc && (adding >= limit || adding + sl->run_ids >= 2 * limit)) {
 		rc = runs_merge_tree(t, sl);
