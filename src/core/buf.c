@@ -3,13 +3,37 @@
  */
 #include "core/buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ferry/ferry.h"
 
 #define FBUF_DEFAULT_MAX ((size_t)1 << 30)
+
+/* Why: on this kind of VM (Firecracker, paravirtualised page tables) the
+ * first touch of a fresh 4 KiB page costs 10-13 us, one trip to the
+ * hypervisor per page; MADV_POPULATE_WRITE maps a whole range in one call
+ * at 0.7 us a page (and the first write to it then costs about 3 us).
+ * Batch buffers of tens of MiB are fresh at every start of an import: with
+ * them populated, 1 M profiles import in 2.34 s instead of 2.55 s (median
+ * of 4 alternating runs, docs/benchmarks.md, session 12). Older kernels
+ * answer EINVAL and the pages fault in one by one as before. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+#define FMEM_POPULATE_MIN ((size_t)1 << 20)
+
+int fmem_populate(void *p, size_t n)
+{
+	if (n < FMEM_POPULATE_MIN)
+		return -1;
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	return madvise((void *)a, e - a, MADV_POPULATE_WRITE) ? -1 : 0;
+}
 
 void fbuf_init(fbuf *b, size_t max)
 {
@@ -39,6 +63,7 @@ int fbuf_grow(fbuf *b, size_t extra)
 	char *p = realloc(b->p, cap);
 	if (!p)
 		return FERRY_ENOMEM;
+	fmem_populate(p + b->cap, cap - b->cap);
 	if (!b->p)
 		p[0] = 0;
 	b->p = p;

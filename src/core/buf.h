@@ -23,6 +23,11 @@ typedef struct fbuf {
 #define FBUF_INIT {NULL, 0, 0, 0}
 
 void fbuf_init(fbuf *b, size_t max);
+/* Maps the whole pages of a block of n bytes that is about to be filled,
+ * in one system call, when n is at least 1 MiB; the contents stay as they
+ * are (see buf.c for why). A hint that callers ignore: 0 if it was done,
+ * -1 if not (a small block, or a kernel older than 5.14). */
+int fmem_populate(void *p, size_t n);
 void fbuf_release(fbuf *b);
 static inline void fbuf_clear(fbuf *b) { b->len = 0; if (b->p) b->p[0] = 0; }
 

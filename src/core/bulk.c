@@ -103,6 +103,7 @@ int ferry_bulk_add(ferry_bulk *b, enum ferry_op op, const char *index,
 		bulk_op *ops = realloc(b->ops, cap * sizeof *ops);
 		if (!ops)
 			return FERRY_ENOMEM;
+		fmem_populate(ops + b->cap, (cap - b->cap) * sizeof *ops);
 		b->ops = ops;
 		b->cap = cap;
 		free(b->spare); /* pack_ops allocates it again at cap */
@@ -361,9 +362,13 @@ static int pack_ops(ferry_bulk *b)
 	uint32_t *place = realloc(b->place, (b->n ? b->n : 1) * sizeof *place);
 	if (place)
 		b->place = place;
-	if (!place || fbuf_grow(pk, b->data.len) ||
-	    (!b->spare && !(b->spare = malloc(b->cap * sizeof *b->spare))))
+	if (!place || fbuf_grow(pk, b->data.len))
 		return FERRY_ENOMEM;
+	if (!b->spare) {
+		if (!(b->spare = malloc(b->cap * sizeof *b->spare)))
+			return FERRY_ENOMEM;
+		fmem_populate(b->spare, b->cap * sizeof *b->spare);
+	}
 	for (size_t k = 0; k < b->n; k++) {
 		bulk_op *o = &b->spare[k];
 		*o = b->ops[b->order[k]];
