@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 
+#include "core/buf.h"
 #include "store/lmdb/lmdb_int.h"
 
 flmdb_pent *flmdb_pend_find(flmdb_pend *p, const char *id, size_t n,
@@ -137,6 +138,9 @@ int flmdb_pend_sorted(const flmdb_pend *p, flmdb_pent **out, char **keys)
 		free(a);
 		return ENOMEM;
 	}
+	/* fresh memory at every commit (core/buf.c: why populate) */
+	fmem_populate(e, p->n * sizeof *e);
+	fmem_populate(k, p->klen);
 	for (size_t i = 0; a && i < p->n; i++) {
 		unsigned char b[8] = {0};
 		memcpy(b, p->keys + p->e[i].koff, p->e[i].klen < 8 ?
