@@ -241,6 +241,9 @@ typedef struct flmdb_src {
 typedef struct flmdb_merge {
 	flmdb_src *src;        /* src[0] newest ... src[n-1] oldest */
 	size_t n;
+	uint32_t *heap;        /* live sources by (id, source), hn of them */
+	uint32_t *advl;        /* sources to move on at the next call */
+	size_t hn, nadv;
 	flmdb_pent *pe;        /* pending mappings in key order */
 	char *pkeys;
 	size_t pn;
