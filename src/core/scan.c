@@ -16,7 +16,10 @@
 #include "core/db.h"
 #include "core/err.h"
 
-#define PAGE_DOCS 2048
+/* 8192: the LMDB scan reads a page's bodies on two threads and needs that
+ * many to pay for the hand-over (lmdb_docs.c, SCAN_WINDOW); a page's read
+ * transaction still lasts only milliseconds. */
+#define PAGE_DOCS 8192
 #define PAGE_BYTES (4u << 20)
 
 typedef struct page_ent {

@@ -1013,7 +1013,7 @@ static int wscan_visit(void *ctx, const fstore_entry *e)
 	return 0;
 }
 
-/* The LMDB scan fetches bodies a window of 4096 at a time in seq order
+/* The LMDB scan fetches bodies a window of 8192 at a time in seq order
  * and hands them out in id order: through several windows, with limits
  * that end inside one, after a resume point and past deleted ids. */
 static void store_scan_windows(ferry_db *db, char **ids, size_t n_ids,
@@ -1025,7 +1025,7 @@ static void store_scan_windows(ferry_db *db, char **ids, size_t n_ids,
 	int via;
 	T_OK(fdb_begin(db, 0, &t, &err), &err);
 	T_OK(fcat_resolve(t, "sc", &ix, &via, &err), &err);
-	size_t limits[] = {(size_t)-1, 4096, 4097, 5000, 1};
+	size_t limits[] = {(size_t)-1, 8192, 8193, 9000, 1};
 	for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
 		for (int from = -1; from < 2; from++) {
 			/* from -1: the start; 0: after ids[0]; 1: after the
@@ -1392,6 +1392,75 @@ static void test_scan_concurrent_exactly_once(void **state)
 	       "(%ld handshakes)\n", n, atomic_load(&c.commits), handshakes);
 	assert_true(atomic_load(&c.commits) > handshakes);
 	free(seen);
+}
+
+/* Checks every body a store scan hands out: {"n":i,"s":"<word>"} with i
+ * the id's number and <word> the one this snapshot must show. */
+typedef struct snapscan {
+	const char *word;
+	size_t n, bad;
+} snapscan;
+
+static int snapscan_visit(void *ctx, const fstore_entry *e)
+{
+	snapscan *v = ctx;
+	char want[96];
+	int wl = snprintf(want, sizeof want, "{\"n\":%d,\"s\":\"%s\"}",
+			  atoi(e->id), v->word);
+	if (e->body_len != (size_t)wl || memcmp(e->body, want, e->body_len)) {
+		if (v->bad++ < 3)
+			print_message("# '%.*s': '%.*s', want '%s'\n",
+				      (int)e->idlen, e->id, (int)e->body_len,
+				      e->body, want);
+	}
+	v->n++;
+	return 0;
+}
+
+/* The scan reads half of a window on a helper thread (lmdb_fetch.c) with
+ * its own read transaction: both halves must show the caller's snapshot,
+ * also when a write committed after the caller's transaction began (the
+ * helper's would then see newer data, so it must not be used). */
+static void test_scan_helper_one_snapshot(void **state)
+{
+	tdb *t = *state;
+	ferry_err err = {0, ""};
+	fstore_txn *old, *now;
+	fcat_index ix;
+	int via;
+	enum { N = 5000 };
+	t_create(t->db, "snap");
+	bulk_fill(t->db, "snap", "%05zu", 0, N, 1000);
+	T_OK(fdb_begin(t->db, 0, &old, &err), &err);
+	T_OK(fcat_resolve(old, "snap", &ix, &via, &err), &err);
+
+	ferry_bulk *b;
+	char id[16], body[64];
+	assert_int_equal(ferry_bulk_new(t->db, &b), 0);
+	for (int i = 0; i < N; i++) {
+		int il = snprintf(id, sizeof id, "%05d", i);
+		int bl = snprintf(body, sizeof body,
+				  "{\"n\":%d,\"s\":\"rewritten\"}", i);
+		assert_int_equal(ferry_bulk_add(b, FERRY_OP_INDEX, "snap", id,
+						(size_t)il, body, (size_t)bl), 0);
+	}
+	T_OK(ferry_bulk_commit(b, &err), &err);
+	ferry_bulk_free(b);
+
+	snapscan v = {"small", 0, 0};
+	assert_int_equal(t->db->ops->doc_scan(old, ix.ix, NULL, 0, (size_t)-1,
+					      snapscan_visit, &v), 0);
+	fdb_abort(old);
+	assert_int_equal(v.n, N);
+	assert_int_equal(v.bad, 0);
+
+	T_OK(fdb_begin(t->db, 0, &now, &err), &err);
+	snapscan w = {"rewritten", 0, 0};
+	assert_int_equal(t->db->ops->doc_scan(now, ix.ix, NULL, 0, (size_t)-1,
+					      snapscan_visit, &w), 0);
+	fdb_abort(now);
+	assert_int_equal(w.n, N);
+	assert_int_equal(w.bad, 0);
 }
 
 /* ---- counters ----------------------------------------------------------- */
@@ -2014,6 +2083,7 @@ int main(void)
 		T(test_scan_order_resume),
 		T(test_scan_big_bodies),
 		T(test_scan_concurrent_exactly_once),
+		T(test_scan_helper_one_snapshot),
 		T(test_counts_bytes),
 		T(test_many_indices),
 		T(test_delete_big_index),

@@ -159,7 +159,9 @@ static int flmdb_open(const char *dir, unsigned flags, fstore **out,
 	}
 	int dead = 0;
 	mdb_reader_check(s->env, &dead); /* clear slots of dead processes */
-	if ((rc = open_dbs(s, err))) {
+	if ((rc = open_dbs(s, err)) ||
+	    (flmdb_fetch_new(s->env, s->docs, &s->fetch) &&
+	     (rc = ferry_err_set(err, FERRY_ENOMEM, NULL)))) {
 		mdb_env_close(s->env);
 		free(s);
 		return rc;
@@ -173,6 +175,7 @@ static void flmdb_close(fstore *base)
 	flmdb *s = (flmdb *)base;
 	if (!s)
 		return;
+	flmdb_fetch_free(s->fetch);
 	mdb_env_close(s->env);
 	free(s);
 }

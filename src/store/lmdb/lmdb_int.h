@@ -41,6 +41,8 @@
 #define FLMDB_TRIM_MAX 4096          /* tombstones trimmed per commit */
 #define FLMDB_RUN_ID_MAX (511 - 8)   /* longest id kept in runs */
 
+typedef struct flmdb_fetch flmdb_fetch;
+
 typedef struct flmdb {
 	fstore base;
 	MDB_env *env;
@@ -49,6 +51,7 @@ typedef struct flmdb {
 	int has_runs;        /* 0: an older read-only data dir without runs */
 	uint64_t run_merge;  /* FERRY_RUN_MERGE: ids in runs before a merge */
 	unsigned run_max;    /* FERRY_RUN_MAX: runs before a compaction */
+	flmdb_fetch *fetch;  /* lmdb_fetch.c; NULL on one core */
 } flmdb;
 
 typedef struct flmdb_meta {
@@ -171,6 +174,23 @@ typedef struct flmdb_ksort {
 } flmdb_ksort;
 /* Stable LSD radix sort of a[0..n) by k, using tmp[0..n). */
 void flmdb_radix_sort(flmdb_ksort *a, flmdb_ksort *tmp, size_t n);
+
+/* lmdb_fetch.c: the body stored at seq of index ix, through a cursor on
+ * `docs` (0, FERRY_ECORRUPT if missing, FERRY_EIO). */
+int flmdb_body_at(MDB_cursor *c, uint32_t ix, uint64_t seq,
+		  fstore_entry *out);
+/* Fills *out from a `docs` value (id length, id, body) stored at seq. */
+int flmdb_entry_read(const MDB_val *v, uint64_t seq, fstore_entry *out);
+/* The scan helper of an environment (*out NULL on a one-core machine);
+ * ENOMEM. Freed (its thread stopped) before the environment closes. */
+int flmdb_fetch_new(MDB_env *env, MDB_dbi docs, flmdb_fetch **out);
+void flmdb_fetch_free(flmdb_fetch *f);
+/* Fills win[ord[j].i] with the body of seq ord[j].k for j in [0, n)
+ * through cursor c of txn, half of them on the helper thread when it can
+ * read the same snapshot (see lmdb_fetch.c). */
+int flmdb_fetch_window(flmdb_fetch *f, MDB_txn *txn, int write,
+		       MDB_cursor *c, uint32_t ix, const flmdb_ksort *ord,
+		       size_t n, fstore_entry *win);
 
 /* lmdb_runs.c. Ids longer than FLMDB_RUN_ID_MAX (top of this file) never
  * go into runs (their `ids` key is hashed), so `ids` alone answers for
