@@ -33,6 +33,9 @@ static inline void fbuf_clear(fbuf *b) { b->len = 0; if (b->p) b->p[0] = 0; }
 
 /* All return 0, or FERRY_ENOMEM / FERRY_ELIMIT (nothing appended). */
 int fbuf_grow(fbuf *b, size_t extra);
+/* fbuf_grow(), and any capacity it adds is populated at once
+ * (fmem_populate): for buffers that will be filled, like a bulk's. */
+int fbuf_grow_populate(fbuf *b, size_t extra);
 int fbuf_add(fbuf *b, const void *data, size_t n);
 int fbuf_adds(fbuf *b, const char *s);
 int fbuf_addc(fbuf *b, char c);

@@ -116,12 +116,15 @@ int ferry_bulk_add(ferry_bulk *b, enum ferry_op op, const char *index,
 		body_len = 0;
 	if (ilen > FERRY_NAME_MAX || idlen > FERRY_ID_MAX + 1)
 		return FERRY_ELIMIT;
+	int rc = fbuf_grow_populate(&b->data, ilen + idlen + body_len);
+	if (rc)
+		return rc;
 	bulk_op *o = &b->ops[b->n];
 	memset(o, 0, sizeof *o);
 	o->op = (uint8_t)op;
 	o->index_off = b->data.len;
 	o->index_len = (uint32_t)ilen;
-	int rc = fbuf_add(&b->data, index, ilen);
+	rc = fbuf_add(&b->data, index, ilen);
 	o->id_off = b->data.len;
 	o->id_len = (uint32_t)idlen;
 	rc = rc ? rc : fbuf_add(&b->data, id, idlen);
@@ -362,7 +365,7 @@ static int pack_ops(ferry_bulk *b)
 	uint32_t *place = realloc(b->place, (b->n ? b->n : 1) * sizeof *place);
 	if (place)
 		b->place = place;
-	if (!place || fbuf_grow(pk, b->data.len))
+	if (!place || fbuf_grow_populate(pk, b->data.len))
 		return FERRY_ENOMEM;
 	if (!b->spare) {
 		if (!(b->spare = malloc(b->cap * sizeof *b->spare)))

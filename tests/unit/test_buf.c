@@ -1,9 +1,9 @@
 /*
  * test_buf.c - growable buffers (src/core/buf.c): contents survive every
- * growth, including the large ones whose new room is populated at once;
- * the cap is enforced with nothing appended; fmem_populate() leaves a
- * filled block as it was and, where the kernel has MADV_POPULATE_WRITE
- * (Linux 5.14), makes a fresh mapping resident (checked with mincore).
+ * growth, plain or populated (fbuf_grow_populate); the cap is enforced
+ * with nothing appended; fmem_populate() leaves a filled block as it was
+ * and, where the kernel has MADV_POPULATE_WRITE (Linux 5.14), makes a
+ * fresh mapping resident, and so does a populated growth (mincore).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +36,8 @@ static void t_growth_keeps_contents(void **state)
 		size_t n = sizeof chunk;
 		for (size_t i = 0; i < n; i++)
 			chunk[i] = pat(b.len + i);
+		if (b.len > total / 2) /* the second half grows populated */
+			assert_int_equal(fbuf_grow_populate(&b, n), 0);
 		assert_int_equal(fbuf_add(&b, chunk, n), 0);
 	}
 	assert_true(b.cap > b.len);
@@ -112,6 +114,45 @@ static void t_populate_maps_fresh_pages(void **state)
 	munmap(p, n);
 }
 
+/* 1 if this kernel populates (a fresh 2 MiB mapping becomes resident). */
+static int kernel_populates(void)
+{
+	size_t n = (size_t)2 << 20;
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	int ok = fmem_populate(p, n) == 0;
+	munmap(p, n);
+	return ok;
+}
+
+static void t_grow_populate_maps_new_room(void **state)
+{
+	(void)state;
+	if (!kernel_populates()) {
+		print_message("# this kernel has no MADV_POPULATE_WRITE\n");
+		return;
+	}
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	fbuf b = FBUF_INIT;
+	char *block = malloc((size_t)2 << 20);
+	assert_non_null(block);
+	memset(block, 'q', (size_t)2 << 20);
+	assert_int_equal(fbuf_add(&b, block, (size_t)2 << 20), 0);
+	size_t old = b.cap;
+	assert_int_equal(fbuf_grow_populate(&b, (size_t)4 << 20), 0);
+	assert_true(b.cap >= ((size_t)6 << 20) + 1);
+	uintptr_t lo = ((uintptr_t)b.p + old + ps - 1) & ~(uintptr_t)(ps - 1);
+	uintptr_t hi = ((uintptr_t)b.p + b.cap) & ~(uintptr_t)(ps - 1);
+	assert_true(hi > lo);
+	assert_int_equal(resident((void *)lo, hi - lo), (hi - lo) / ps);
+	for (size_t i = 0; i < ((size_t)2 << 20); i++)
+		if (b.p[i] != 'q')
+			fail_msg("byte %zu changed by the populated growth", i);
+	free(block);
+	fbuf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +160,7 @@ int main(void)
 		cmocka_unit_test(t_cap_refuses_whole),
 		cmocka_unit_test(t_populate_keeps_contents),
 		cmocka_unit_test(t_populate_maps_fresh_pages),
+		cmocka_unit_test(t_grow_populate_maps_new_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
