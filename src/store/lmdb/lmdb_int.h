@@ -250,6 +250,7 @@ typedef struct flmdb_src {
 	uint64_t no;           /* ix or run number those bytes hold */
 	const unsigned char *k;
 	size_t klen;
+	uint64_t kp;           /* k's first 8 bytes, big-endian, 0-padded */
 	uint64_t seq;
 	uint32_t len;
 	int live, adv;

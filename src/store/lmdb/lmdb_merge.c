@@ -44,6 +44,15 @@ void flmdb_block_entry(const flmdb_block *b, unsigned i,
 	*len = flmdb_rd32(e + 10 + *idlen);
 }
 
+/* s->kp from s->k: the heap compares these first (one integer compare
+ * instead of a memcmp call; random ids nearly always differ there). */
+static void src_pfx(flmdb_src *s)
+{
+	unsigned char b[8] = {0};
+	memcpy(b, s->k, s->klen < 8 ? s->klen : 8);
+	s->kp = flmdb_rd64(b);
+}
+
 static void src_pending(flmdb_merge *m, flmdb_src *s)
 {
 	s->live = s->pi < m->pn;
@@ -51,6 +60,7 @@ static void src_pending(flmdb_merge *m, flmdb_src *s)
 		const flmdb_pent *e = &m->pe[s->pi];
 		s->k = (const unsigned char *)m->pkeys + e->koff;
 		s->klen = e->klen;
+		src_pfx(s);
 		s->seq = e->seq;
 		s->len = e->len;
 	}
@@ -71,6 +81,7 @@ static int src_read(flmdb_merge *m, flmdb_src *s, MDB_cursor_op op,
 	if (s->pfx == 8 && op == MDB_NEXT && ++s->bi < s->blk.n) {
 		flmdb_block_entry(&s->blk, s->bi, &s->k, &s->klen, &s->seq,
 				  &s->len);
+		src_pfx(s);
 		return 0;
 	}
 	int rc = mdb_cursor_get(s->c, k, &v, op);
@@ -90,12 +101,14 @@ static int src_read(flmdb_merge *m, flmdb_src *s, MDB_cursor_op op,
 		s->bi = 0;
 		flmdb_block_entry(&s->blk, 0, &s->k, &s->klen, &s->seq,
 				  &s->len);
+		src_pfx(s);
 		return 0;
 	}
 	if (v.mv_size != 12)
 		return MDB_CORRUPTED;
 	s->k = kp + s->pfx;
 	s->klen = k->mv_size - s->pfx;
+	src_pfx(s);
 	s->seq = flmdb_rd64(v.mv_data);
 	s->len = flmdb_rd32((const unsigned char *)v.mv_data + 8);
 	return 0;
@@ -227,6 +240,8 @@ int flmdb_merge_open_runs(flmdb_txn *t, flmdb_mslot *sl, size_t lo,
 static int src_less(const flmdb_merge *m, uint32_t a, uint32_t b)
 {
 	const flmdb_src *x = &m->src[a], *y = &m->src[b];
+	if (x->kp != y->kp)
+		return x->kp < y->kp;
 	int c = flmdb_keycmp(x->k, x->klen, y->k, y->klen);
 	return c ? c < 0 : a < b;
 }
@@ -306,7 +321,8 @@ int flmdb_merge_next(flmdb_merge *m, const unsigned char **id, size_t *idlen,
 	m->advl[m->nadv++] = b;
 	while (m->hn) {
 		const flmdb_src *s = &m->src[m->heap[0]];
-		if (s->klen != best->klen || memcmp(s->k, best->k, s->klen))
+		if (s->kp != best->kp || s->klen != best->klen ||
+		    memcmp(s->k, best->k, s->klen))
 			break;
 		m->advl[m->nadv++] = heap_pop(m);
 	}
