@@ -320,6 +320,9 @@ int ferry_bulk_commit_group(ferry_bulk *const *bs, size_t n, ferry_err *err);
  * `op_err` may be NULL. Returns the op's code (0 ok). */
 int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
 		      ferry_err *op_err);
+/* How many ops failed (prepare or the last commit): a caller that only
+ * needs ferry_bulk_result() for failures can skip it when this is 0. */
+size_t ferry_bulk_failed(const ferry_bulk *b);
 /* Drops ops and results, keeps memory for reuse. */
 void ferry_bulk_clear(ferry_bulk *b);
 void ferry_bulk_free(ferry_bulk *b);

@@ -152,8 +152,11 @@ static void *committer(void *arg)
 		ferry_err err = {0}, oe;
 		int skip = j->failed; /* after a failure nothing more is written */
 		int rc = skip ? 0 : ferry_bulk_commit(bt->b, &err);
+		size_t n = ferry_bulk_count(bt->b);
 		uint64_t ok = 0, bad = 0;
-		for (size_t i = 0; !rc && !skip && i < ferry_bulk_count(bt->b); i++) {
+		if (!rc && !skip && !ferry_bulk_failed(bt->b))
+			ok = n, n = 0; /* all written: no result to look at */
+		for (size_t i = 0; !rc && !skip && i < n; i++) {
 			int orc = ferry_bulk_result(bt->b, i, NULL, &oe);
 			if (!orc)
 				ok++;
@@ -215,6 +218,8 @@ static int check_batch(import_job *j, batch *bt, ferry_err *first)
 	size_t n = ferry_bulk_count(bt->b);
 	if (ferry_bulk_prepare(bt->b, first))
 		return 1;
+	if (!ferry_bulk_failed(bt->b))
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!ferry_bulk_result(bt->b, i, NULL, &e) ||
 		    (e.code != FERRY_EJSON && e.code != FERRY_ENAME &&

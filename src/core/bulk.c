@@ -714,6 +714,14 @@ int ferry_bulk_result(const ferry_bulk *b, size_t i, ferry_write_result *res,
 	return 0;
 }
 
+size_t ferry_bulk_failed(const ferry_bulk *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->n; i++) /* in place order: front to back */
+		n += b->ops[i].code != 0;
+	return n;
+}
+
 void ferry_bulk_clear(ferry_bulk *b)
 {
 	b->n = 0;

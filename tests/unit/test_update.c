@@ -291,6 +291,7 @@ static void test_bulk_order(void **state)
 	}
 	expect_body(t->db, "docs", "x", "{\"v\":5}", NULL);
 	expect_body(t->db, "docs", "y", "{\"y\":1}", NULL);
+	assert_int_equal(ferry_bulk_failed(b), 3);
 	ferry_bulk_free(b);
 }
 
@@ -313,6 +314,7 @@ static void test_bulk_packed(void **state)
 	add(b, FERRY_OP_INDEX, "docs", "a", "{\"a\":1}");
 	add(b, FERRY_OP_CREATE, "docs", "a", "{\"a\":2}");
 	T_OK(ferry_bulk_prepare(b, &err), &err);
+	assert_int_equal(ferry_bulk_failed(b), 0); /* all valid so far */
 	add(b, FERRY_OP_DELETE, "docs", "z", NULL);
 	add(b, FERRY_OP_UPDATE, "docs", "a", "{\"doc\":{\"b\":2}}");
 	T_OK(ferry_bulk_commit(b, &err), &err);
@@ -324,6 +326,7 @@ static void test_bulk_packed(void **state)
 			fail_msg("op %zu: %d (%s), want %d", i, rc, oe.msg,
 				 codes[i]);
 	}
+	assert_int_equal(ferry_bulk_failed(b), 1); /* the create of "a" */
 	assert_string_equal(r[0].id, "z");
 	assert_string_equal(r[2].id, "q");
 	assert_string_equal(r[6].id, "a");
