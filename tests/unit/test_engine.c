@@ -48,9 +48,11 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Puts n docs id_fmt % i, body {"n":i} through bulks of `batch`. */
-static void bulk_fill(ferry_db *db, const char *index, const char *id_fmt,
-		      size_t from, size_t n, size_t batch)
+/* Puts n docs id_fmt % i, body {"n":i,"s":"<word>"} through bulks of
+ * `batch`. */
+static void bulk_fill_word(ferry_db *db, const char *index,
+			   const char *id_fmt, size_t from, size_t n,
+			   size_t batch, const char *word)
 {
 	ferry_err err = {0, ""};
 	ferry_bulk *b;
@@ -62,7 +64,7 @@ static void bulk_fill(ferry_db *db, const char *index, const char *id_fmt,
 		for (; i < end; i++) {
 			int il = snprintf(id, sizeof id, id_fmt, i);
 			int bl = snprintf(body, sizeof body,
-					  "{\"n\":%zu,\"s\":\"small\"}", i);
+					  "{\"n\":%zu,\"s\":\"%s\"}", i, word);
 			assert_int_equal(ferry_bulk_add(b, FERRY_OP_INDEX, index,
 						id, (size_t)il, body, (size_t)bl), 0);
 		}
@@ -73,6 +75,12 @@ static void bulk_fill(ferry_db *db, const char *index, const char *id_fmt,
 		}
 	}
 	ferry_bulk_free(b);
+}
+
+static void bulk_fill(ferry_db *db, const char *index, const char *id_fmt,
+		      size_t from, size_t n, size_t batch)
+{
+	bulk_fill_word(db, index, id_fmt, from, n, batch, "small");
 }
 
 /* ---- open, init, close -------------------------------------------------- */
@@ -1417,6 +1425,19 @@ static int snapscan_visit(void *ctx, const fstore_entry *e)
 	return 0;
 }
 
+/* Scans index ix through read transaction t (then ends it): n documents,
+ * every body showing `word`. */
+static void expect_snapshot(ferry_db *db, fstore_txn *t, uint32_t ix,
+			    const char *word, size_t n)
+{
+	snapscan v = {word, 0, 0};
+	assert_int_equal(db->ops->doc_scan(t, ix, NULL, 0, (size_t)-1,
+					   snapscan_visit, &v), 0);
+	fdb_abort(t);
+	assert_int_equal(v.n, n);
+	assert_int_equal(v.bad, 0);
+}
+
 /* The scan reads half of a window on a helper thread (lmdb_fetch.c) with
  * its own read transaction: both halves must show the caller's snapshot,
  * also when a write committed after the caller's transaction began (the
@@ -1434,33 +1455,10 @@ static void test_scan_helper_one_snapshot(void **state)
 	T_OK(fdb_begin(t->db, 0, &old, &err), &err);
 	T_OK(fcat_resolve(old, "snap", &ix, &via, &err), &err);
 
-	ferry_bulk *b;
-	char id[16], body[64];
-	assert_int_equal(ferry_bulk_new(t->db, &b), 0);
-	for (int i = 0; i < N; i++) {
-		int il = snprintf(id, sizeof id, "%05d", i);
-		int bl = snprintf(body, sizeof body,
-				  "{\"n\":%d,\"s\":\"rewritten\"}", i);
-		assert_int_equal(ferry_bulk_add(b, FERRY_OP_INDEX, "snap", id,
-						(size_t)il, body, (size_t)bl), 0);
-	}
-	T_OK(ferry_bulk_commit(b, &err), &err);
-	ferry_bulk_free(b);
-
-	snapscan v = {"small", 0, 0};
-	assert_int_equal(t->db->ops->doc_scan(old, ix.ix, NULL, 0, (size_t)-1,
-					      snapscan_visit, &v), 0);
-	fdb_abort(old);
-	assert_int_equal(v.n, N);
-	assert_int_equal(v.bad, 0);
-
+	bulk_fill_word(t->db, "snap", "%05zu", 0, N, N, "rewritten");
+	expect_snapshot(t->db, old, ix.ix, "small", N);
 	T_OK(fdb_begin(t->db, 0, &now, &err), &err);
-	snapscan w = {"rewritten", 0, 0};
-	assert_int_equal(t->db->ops->doc_scan(now, ix.ix, NULL, 0, (size_t)-1,
-					      snapscan_visit, &w), 0);
-	fdb_abort(now);
-	assert_int_equal(w.n, N);
-	assert_int_equal(w.bad, 0);
+	expect_snapshot(t->db, now, ix.ix, "rewritten", N);
 }
 
 /* ---- counters ----------------------------------------------------------- */

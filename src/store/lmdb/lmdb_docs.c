@@ -371,6 +371,32 @@ static int body_at(flmdb_txn *t, uint32_t ix, uint64_t seq,
 	return flmdb_entry_read(&v, seq, out);
 }
 
+int flmdb_body_at(MDB_cursor *c, uint32_t ix, uint64_t seq,
+		  fstore_entry *out)
+{
+	unsigned char kb[12];
+	MDB_val k = seq_key(kb, ix, seq), v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (rc)
+		return rc == MDB_NOTFOUND ? FERRY_ECORRUPT : FERRY_EIO;
+	return flmdb_entry_read(&v, seq, out);
+}
+
+int flmdb_entry_read(const MDB_val *v, uint64_t seq, fstore_entry *out)
+{
+	const unsigned char *d = v->mv_data;
+	size_t idlen = v->mv_size >= 2 ? (size_t)d[0] << 8 | d[1] : 0;
+	if (v->mv_size < 2 + idlen)
+		return FERRY_ECORRUPT;
+	out->id = (const char *)d + 2;
+	out->idlen = idlen;
+	out->body = (const char *)d + 2 + idlen;
+	out->body_len = v->mv_size - 2 - idlen;
+	out->seq = seq;
+	out->deleted = 0;
+	return 0;
+}
+
 int flmdb_doc_get(fstore_txn *base, uint32_t ix, const char *id, size_t idlen,
 		  fstore_entry *out)
 {

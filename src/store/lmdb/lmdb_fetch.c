@@ -37,6 +37,7 @@ struct flmdb_fetch {
 	pthread_cond_t cv;
 	pthread_t th;
 	pid_t pid;            /* the process that started th (0: none) */
+	int solo;             /* one core: nothing to overlap, never start */
 	int stop, posted, done;
 	MDB_env *env;
 	MDB_dbi docs;
@@ -47,34 +48,6 @@ struct flmdb_fetch {
 	fstore_entry *win;
 	int rc;
 };
-
-int flmdb_body_at(MDB_cursor *c, uint32_t ix, uint64_t seq,
-		  fstore_entry *out)
-{
-	unsigned char kb[12];
-	flmdb_be32(kb, ix);
-	flmdb_be64(kb + 4, seq);
-	MDB_val k = {12, kb}, v;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	if (rc)
-		return rc == MDB_NOTFOUND ? FERRY_ECORRUPT : FERRY_EIO;
-	return flmdb_entry_read(&v, seq, out);
-}
-
-int flmdb_entry_read(const MDB_val *v, uint64_t seq, fstore_entry *out)
-{
-	const unsigned char *d = v->mv_data;
-	size_t idlen = v->mv_size >= 2 ? (size_t)d[0] << 8 | d[1] : 0;
-	if (v->mv_size < 2 + idlen)
-		return FERRY_ECORRUPT;
-	out->id = (const char *)d + 2;
-	out->idlen = idlen;
-	out->body = (const char *)d + 2 + idlen;
-	out->body_len = v->mv_size - 2 - idlen;
-	out->seq = seq;
-	out->deleted = 0;
-	return 0;
-}
 
 /* Fills win[ord[j].i] with the body of seq ord[j].k, j in [0, n). */
 static int fetch_range(MDB_cursor *c, uint32_t ix, const flmdb_ksort *ord,
@@ -117,8 +90,6 @@ static void *helper_main(void *arg)
 int flmdb_fetch_new(MDB_env *env, MDB_dbi docs, flmdb_fetch **out)
 {
 	*out = NULL;
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return 0; /* nothing to overlap with: no helper */
 	flmdb_fetch *f = calloc(1, sizeof *f);
 	if (!f)
 		return ENOMEM;
@@ -154,7 +125,14 @@ void flmdb_fetch_free(flmdb_fetch *f)
  * snapshot of `txn`. 0, or non-zero when the caller must read alone. */
 static int helper_ready(flmdb_fetch *f, MDB_txn *txn)
 {
+	if (f->solo)
+		return -1;
 	if (f->pid != getpid()) { /* never started, or started before a fork */
+		/* counted here, not at open: most opens never scan */
+		if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+			f->solo = 1;
+			return -1;
+		}
 		f->txn = NULL;    /* the parent's, not ours to close */
 		if (pthread_create(&f->th, NULL, helper_main, f))
 			return -1;

@@ -51,7 +51,7 @@ typedef struct flmdb {
 	int has_runs;        /* 0: an older read-only data dir without runs */
 	uint64_t run_merge;  /* FERRY_RUN_MERGE: ids in runs before a merge */
 	unsigned run_max;    /* FERRY_RUN_MAX: runs before a compaction */
-	flmdb_fetch *fetch;  /* lmdb_fetch.c; NULL on one core */
+	flmdb_fetch *fetch;  /* lmdb_fetch.c */
 } flmdb;
 
 typedef struct flmdb_meta {
@@ -175,14 +175,16 @@ typedef struct flmdb_ksort {
 /* Stable LSD radix sort of a[0..n) by k, using tmp[0..n). */
 void flmdb_radix_sort(flmdb_ksort *a, flmdb_ksort *tmp, size_t n);
 
-/* lmdb_fetch.c: the body stored at seq of index ix, through a cursor on
+/* lmdb_docs.c: the body stored at seq of index ix, through a cursor on
  * `docs` (0, FERRY_ECORRUPT if missing, FERRY_EIO). */
 int flmdb_body_at(MDB_cursor *c, uint32_t ix, uint64_t seq,
 		  fstore_entry *out);
 /* Fills *out from a `docs` value (id length, id, body) stored at seq. */
 int flmdb_entry_read(const MDB_val *v, uint64_t seq, fstore_entry *out);
-/* The scan helper of an environment (*out NULL on a one-core machine);
- * ENOMEM. Freed (its thread stopped) before the environment closes. */
+/* lmdb_fetch.c: */
+/* The scan helper of an environment (its thread starts at the first
+ * window it can split, never on a one-core machine); ENOMEM. Freed (its
+ * thread stopped) before the environment closes. */
 int flmdb_fetch_new(MDB_env *env, MDB_dbi docs, flmdb_fetch **out);
 void flmdb_fetch_free(flmdb_fetch *f);
 /* Fills win[ord[j].i] with the body of seq ord[j].k for j in [0, n)
@@ -253,7 +255,7 @@ typedef struct flmdb_src {
 	uint64_t kp;           /* k's first 8 bytes, big-endian, 0-padded */
 	uint64_t seq;
 	uint32_t len;
-	int live, adv;
+	int live;
 	size_t pi;             /* pending: position in pe */
 	flmdb_block blk;       /* run: the block being read */
 	unsigned bi;           /* run: position in blk */

@@ -277,8 +277,9 @@ static uint32_t heap_pop(flmdb_merge *m)
 	return top;
 }
 
-/* Moves on the sources the previous step handed out (at the first step:
- * those merge_open flagged) and puts the live ones in the heap. */
+/* Moves on the sources the previous step handed out and puts the live
+ * ones in the heap (at the first step: every live source, as merge_open
+ * positioned it). */
 static int merge_advance(flmdb_merge *m)
 {
 	MDB_val k;
@@ -287,14 +288,9 @@ static int merge_advance(flmdb_merge *m)
 		if (!(m->heap = malloc(2 * (m->n ? m->n : 1) * sizeof *m->heap)))
 			return ENOMEM;
 		m->advl = m->heap + (m->n ? m->n : 1);
-		for (uint32_t i = 0; i < m->n; i++) {
-			flmdb_src *s = &m->src[i];
-			if (s->adv && (rc = src_read(m, s, MDB_NEXT, &k)))
-				return rc;
-			s->adv = 0;
-			if (s->live)
+		for (uint32_t i = 0; i < m->n; i++)
+			if (m->src[i].live)
 				heap_push(m, i);
-		}
 		return 0;
 	}
 	for (size_t j = 0; j < m->nadv; j++) {
