@@ -10,6 +10,7 @@
  * an array fills itself when first used. Most scripts read a few fields.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,10 @@
 #include "ferry/ferry.h"
 #include "migrate/luajson.h"
 
-/* What the orig table maps a document's table to: the value it was made
- * from; for an object fetched member by member, which members have been
- * (by index; NULL before the first); and whether the pull has handed v's
- * nodes to the result already (see fmig_pull). */
+/* What the map (see fmig_lctx) maps a document's table to: the value it
+ * was made from; for an object fetched member by member, which members
+ * have been (by index; NULL before the first); and whether the pull has
+ * handed v's nodes to the result already (see fmig_pull). */
 typedef struct fmig_src {
 	json_value *v;
 	unsigned char *got;
@@ -35,6 +36,90 @@ typedef struct fmig_src {
 static fmig_lctx *fmig_cx(lua_State *L)
 {
 	return *(void **)lua_getextraspace(L);
+}
+
+/* ------------------------------------------------------------------ */
+/* The map of a document's tables                                      */
+
+/* These records used to live in a Lua table keyed by the tables: one
+ * table made per document, a rawset per lazy table and a rawget per
+ * lookup, all through the C API, 5 % of a 3-hop upgrade's instructions.
+ * A C table keyed by address costs a multiply and a probe or two. */
+struct fmig_oslot {
+	const void *t; /* the table (lua_topointer), NULL: free */
+	fmig_src *src;
+};
+
+static size_t fmig_oslot_of(const void *t, size_t mask)
+{
+	uint64_t h = (uint64_t)(uintptr_t)t * UINT64_C(0x9e3779b97f4a7c15);
+	return (size_t)(h >> 32) & mask;
+}
+
+/* The record of table t in this document, or NULL. */
+static fmig_src *fmig_map_find(const fmig_lctx *cx, const void *t)
+{
+	if (!cx->mcap)
+		return NULL;
+	size_t mask = cx->mcap - 1;
+	for (size_t i = fmig_oslot_of(t, mask);; i = (i + 1) & mask) {
+		if (cx->map[i].t == t)
+			return cx->map[i].src;
+		if (!cx->map[i].t)
+			return NULL;
+	}
+}
+
+static void fmig_map_insert(struct fmig_oslot *map, size_t cap, const void *t,
+			    fmig_src *src)
+{
+	size_t i = fmig_oslot_of(t, cap - 1);
+	while (map[i].t)
+		i = (i + 1) & (cap - 1);
+	map[i].t = t;
+	map[i].src = src;
+}
+
+/* Maps the table on top to src and anchors it (see fmig_lctx). The map
+ * grows in the document's arena (at most half full). */
+static void fmig_map_put(lua_State *L, fmig_lctx *cx, fmig_src *src)
+{
+	const void *t = lua_topointer(L, -1);
+	if (2 * (cx->mn + 1) > cx->mcap) {
+		size_t cap = cx->mcap ? 2 * cx->mcap : 16;
+		struct fmig_oslot *m = json_arena_alloc(cx->a, cap * sizeof *m);
+		if (!m)
+			luaL_error(L, "out of memory");
+		memset(m, 0, cap * sizeof *m);
+		for (size_t i = 0; i < cx->mcap; i++)
+			if (cx->map[i].t)
+				fmig_map_insert(m, cap, cx->map[i].t,
+						cx->map[i].src);
+		cx->map = m;
+		cx->mcap = cap;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->anchor);
+	lua_pushvalue(L, -2);
+	lua_rawseti(L, -2, (lua_Integer)cx->mn + 1); /* may raise: not mapped */
+	lua_pop(L, 1);
+	fmig_map_insert(cx->map, cx->mcap, t, src);
+	cx->mn++;
+}
+
+/* Lets go of the document's tables: empties the anchor array (nil in
+ * its array part allocates nothing, so this cannot raise) and the map. */
+static void fmig_map_clear(lua_State *L, fmig_lctx *cx)
+{
+	if (cx->mn) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, cx->anchor);
+		for (size_t i = 1; i <= cx->mn; i++) {
+			lua_pushnil(L);
+			lua_rawseti(L, -2, (lua_Integer)i);
+		}
+		lua_pop(L, 1);
+	}
+	cx->map = NULL;
+	cx->mcap = cx->mn = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -104,9 +189,7 @@ static void fmig_mark(lua_State *L, const fmig_lframe *f, int mt,
 	src->added = 0;
 	lua_pushvalue(L, mt);
 	lua_setmetatable(L, -2);
-	lua_pushvalue(L, -1);
-	lua_pushlightuserdata(L, src);
-	lua_rawset(L, f->orig);
+	fmig_map_put(L, fmig_cx(L), src);
 }
 
 /* v as a real node (a raw one from json_parse_lazy is expanded in place:
@@ -227,23 +310,11 @@ static int fmig_is_lazy(lua_State *L, int idx)
 	return lazy;
 }
 
-/* Pushes the document's orig table into the frame, with its arena. */
-static void fmig_frame_orig(lua_State *L, fmig_lframe *f)
-{
-	const fmig_lctx *cx = fmig_cx(L);
-	f->a = cx->a;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->orig);
-	f->orig = lua_gettop(L);
-}
-
 /* The record of what the lazy table at idx (absolute) was made from, its
  * value expanded; f: the whole frame, set already. */
 static fmig_src *fmig_lazy_src(lua_State *L, fmig_lframe *f, int idx)
 {
-	lua_pushvalue(L, idx);
-	lua_rawget(L, f->orig);
-	fmig_src *src = lua_touserdata(L, -1);
-	lua_pop(L, 1);
+	fmig_src *src = fmig_map_find(fmig_cx(L), lua_topointer(L, idx));
 	if (!src || !f->a)
 		luaL_error(L, "transform kept a table of an earlier document; "
 			   "documents must not share state: use a local");
@@ -295,7 +366,7 @@ static long fmig_lazy_member(lua_State *L, fmig_lframe *f,
 	f->amt = lua_upvalueindex(1);
 	f->omt = lua_upvalueindex(2);
 	f->lmt = lua_upvalueindex(3);
-	fmig_frame_orig(L, f);
+	f->a = fmig_cx(L)->a;
 	fmig_src *src = fmig_lazy_src(L, f, 1);
 	const json_value *o = src->v;
 	size_t klen, n = o->u.obj.n;
@@ -380,10 +451,7 @@ static int fmig_lazy_pairs(lua_State *L)
 
 static int fmig_ref(lua_State *L, const char *mt_name)
 {
-	if (mt_name)
-		luaL_getmetatable(L, mt_name);
-	else
-		lua_newtable(L);
+	luaL_getmetatable(L, mt_name);
 	return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
@@ -414,23 +482,24 @@ void fmig_lua_json_init(lua_State *L, fmig_lctx *cx)
 	cx->amt = fmig_ref(L, FMIG_LUA_ARRAY_MT);
 	cx->omt = fmig_ref(L, FMIG_LUA_OBJECT_MT);
 	cx->lmt = fmig_ref(L, FMIG_LUA_LAZY_MT);
-	cx->orig = fmig_ref(L, NULL);
+	lua_createtable(L, 64, 0);
+	cx->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
+	cx->map = NULL;
+	cx->mcap = cx->mn = 0;
 }
 
-/* A new orig table per document: emptying the last one costs more (its
- * dead keys make it rehash). 8 slots: the tables a script typically
- * fetches, without growing. */
 void fmig_lua_doc_begin(lua_State *L, json_arena *a)
 {
 	fmig_lctx *cx = fmig_cx(L);
-	lua_createtable(L, 0, 8);
-	lua_rawseti(L, LUA_REGISTRYINDEX, cx->orig);
+	fmig_map_clear(L, cx); /* in case the last document did not end */
 	cx->a = a;
 }
 
 void fmig_lua_doc_end(lua_State *L)
 {
-	fmig_cx(L)->a = NULL;
+	fmig_lctx *cx = fmig_cx(L);
+	fmig_map_clear(L, cx);
+	cx->a = NULL;
 }
 
 void fmig_lua_frame(lua_State *L, fmig_lframe *f)
@@ -442,7 +511,7 @@ void fmig_lua_frame(lua_State *L, fmig_lframe *f)
 	f->omt = f->amt + 1;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, cx->lmt);
 	f->lmt = f->amt + 2;
-	fmig_frame_orig(L, f);
+	f->a = cx->a;
 }
 
 /* ------------------------------------------------------------------ */
@@ -561,13 +630,9 @@ static json_value *fmig_pull_number(lua_State *L, fmig_lconv *x, int idx,
 }
 
 /* The record of what the table at idx was made from, or NULL. */
-static fmig_src *fmig_origin(lua_State *L, fmig_lconv *x, int idx)
+static fmig_src *fmig_origin(lua_State *L, int idx)
 {
-	lua_pushvalue(L, idx);
-	lua_rawget(L, x->f.orig);
-	fmig_src *src = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	return src;
+	return fmig_map_find(fmig_cx(L), lua_topointer(L, idx));
 }
 
 /* 1 if the table at idx becomes an array, 0 an object. */
@@ -754,7 +819,7 @@ static json_value *fmig_pull_table(lua_State *L, fmig_lconv *x, int idx,
 			   "%d (does a table contain itself?)", fmig_at(x),
 			   JSON_MAX_DEPTH);
 	luaL_checkstack(L, 8, "document nested too deeply");
-	fmig_src *src = fmig_origin(L, x, idx);
+	fmig_src *src = fmig_origin(L, idx);
 	json_value *o = src ? src->v : NULL;
 	int take = src && !src->taken;
 	if (src)

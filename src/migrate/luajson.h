@@ -17,22 +17,29 @@
 #define FMIG_LUA_LAZY_MT "ferry.json.lazy"
 
 /* What the conversions keep in a Lua state: registry references (fixed
- * integer slots, fast to fetch) of the three metatables and of the orig
- * table (a document's tables -> what each was made from), and the arena
- * of the document being converted (NULL between documents). The state's
- * extra space (lua_getextraspace) holds a void pointer to it, or to the
- * struct it is the first member of. */
+ * integer slots, fast to fetch) of the three metatables and of the anchor
+ * array; the arena of the document being converted (NULL between
+ * documents); and the document's lazy tables, each mapped by its address
+ * to what it was made from (`map`, open addressing, in that arena, so it
+ * goes with the document) and anchored in the anchor array until the
+ * document ends, so no table is collected and its address reused by
+ * another while the map knows it. The state's extra space
+ * (lua_getextraspace) holds a void pointer to it, or to the struct it is
+ * the first member of. */
+struct fmig_oslot;
 typedef struct fmig_lctx {
 	json_arena *a;
-	int amt, omt, lmt, orig;
+	int amt, omt, lmt, anchor;
+	struct fmig_oslot *map;
+	size_t mcap, mn; /* slots, tables mapped (= anchored) */
 } fmig_lctx;
 
 /* Where a conversion to Lua puts things: the arena that raw nodes expand
- * in, and the stack indices of the metatables and the orig table (in the
- * frame of the C function that runs it; fmig_lua_frame pushes them). */
+ * in, and the stack indices of the metatables (in the frame of the C
+ * function that runs it; fmig_lua_frame pushes them). */
 typedef struct fmig_lframe {
 	json_arena *a;
-	int amt, omt, lmt, orig;
+	int amt, omt, lmt;
 } fmig_lframe;
 
 typedef struct fmig_lconv {
@@ -49,16 +56,17 @@ typedef struct fmig_lconv {
  * FMIG_LUA_LAZY_MT (`next` is the real next, for __pairs) and fills
  * *cx, which the extra space must point at. */
 void fmig_lua_json_init(lua_State *L, fmig_lctx *cx);
-/* A document's conversion begins (with its arena; a new orig table, so
- * the tables of earlier documents are unknown) and ends. */
+/* A document's conversion begins (with its arena; an empty map, so the
+ * tables of earlier documents are unknown) and ends (its tables are no
+ * longer anchored). */
 void fmig_lua_doc_begin(lua_State *L, json_arena *a);
 void fmig_lua_doc_end(lua_State *L);
-/* Pushes the metatables and the orig table (4 values) and fills *f. */
+/* Pushes the metatables (3 values) and fills *f. */
 void fmig_lua_frame(lua_State *L, fmig_lframe *f);
 
 /* Pushes v: integers as integers, other numbers as floats, null as
  * json.null (the NULL light userdata), an object or array as an empty
- * *lazy* table (metatable FMIG_LUA_LAZY_MT) recorded in x->orig.
+ * *lazy* table (metatable FMIG_LUA_LAZY_MT) recorded in the map.
  *
  * A lazy object fetches a member, as a scalar or another lazy table, the
  * first time the script reads or writes it (__index, __newindex); a lazy
