@@ -331,6 +331,18 @@ int json_expand(json_arena *a, json_value *v, json_error *e)
 	const char *s = v->u.raw.text;
 	if (*s == '{' || *s == '[')
 		return lz_open(a, v, e);
+	if (*s == '-' || json_isdigit((unsigned char)*s)) {
+		/* a number is its lexeme: checked strictly and kept where it
+		 * is (the tree points into the text anyway), without a parse
+		 * and a copy; a bad one goes to json_parse for its message */
+		const char *bad, *msg, *end = s + v->u.raw.len;
+		if (json_lex_number(s, end, &bad, &msg) == end) {
+			v->type = JSON_NUMBER;
+			v->u.num.text = s;
+			v->u.num.len = (size_t)(end - s);
+			return 0;
+		}
+	}
 	json_value *x;
 	int rc = json_parse(a, s, v->u.raw.len, &x, e);
 	if (!rc)

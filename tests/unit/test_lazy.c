@@ -263,6 +263,49 @@ static void t_lazy_shape(void **state)
 	assert_int_equal(c->type, JSON_STRING);
 }
 
+/* A raw number expands to its lexeme, kept where it is in the text and
+ * checked as strictly as json_parse() checks it; a bad one is an error
+ * with json_parse()'s message. */
+static void t_lazy_numbers(void **state)
+{
+	static const char *const good[] = {"0", "-0", "7", "21", "-12.50",
+		"1.5e-3", "1E+9", "743.70", "123456789012345678901234567890"};
+	static const char *const bad[][2] = {
+		{"01", "leading zeros are not allowed"},
+		{"-", NULL}, {"1.", NULL}, {"1e", NULL}, {"--1", NULL},
+		{"1.2.3", NULL}, {"-a", NULL}, {"1x", NULL}};
+	char doc[128];
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		json_value *v = NULL;
+		snprintf(doc, sizeof doc, "{\"n\":%s}", good[i]);
+		assert_int_equal(lazy(doc, &v, NULL), 0);
+		json_value *n = json_get(v, "n", 1);
+		assert_int_equal(n->type, JSON_RAW);
+		const char *at = n->u.raw.text;
+		assert_int_equal(json_expand(arena, n, NULL), 0);
+		assert_int_equal(n->type, JSON_NUMBER);
+		assert_ptr_equal(n->u.num.text, at);
+		assert_int_equal(n->u.num.len, strlen(good[i]));
+		assert_memory_equal(n->u.num.text, good[i], n->u.num.len);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		json_value *v = NULL, *parsed = NULL;
+		json_error e = {0, NULL}, pe = {0, NULL};
+		snprintf(doc, sizeof doc, "{\"n\":%s}", bad[i][0]);
+		assert_int_equal(lazy(doc, &v, NULL), 0);
+		json_value *n = json_get(v, "n", 1);
+		if (json_expand(arena, n, &e) != FERRY_EJSON)
+			fail_msg("%s expanded", bad[i][0]);
+		/* the same message json_parse gives for the value alone */
+		assert_int_equal(json_parse(arena, bad[i][0], strlen(bad[i][0]),
+					    &parsed, &pe), FERRY_EJSON);
+		assert_string_equal(e.msg, pe.msg);
+		if (bad[i][1])
+			assert_string_equal(e.msg, bad[i][1]);
+	}
+	(void)state;
+}
+
 static void t_lazy_clone_equal(void **state)
 {
 	json_value *v = NULL, *u = NULL;
@@ -327,6 +370,7 @@ int main(void)
 		cmocka_unit_test(t_lazy_depth_limit),
 		cmocka_unit_test(t_lazy_offsets),
 		cmocka_unit_test(t_lazy_shape),
+		cmocka_unit_test(t_lazy_numbers),
 		cmocka_unit_test(t_lazy_clone_equal),
 		cmocka_unit_test(t_lazy_write_depth),
 	};
