@@ -17,6 +17,15 @@
 # >= 1 M docs/s, >= 20x jq, >= 10x PostgreSQL; the same are reported for 2
 # hops. With BENCH_BIG=1 the 3-hop upgrade also runs on 10x
 # BENCH_DOCS, to see that memory stays flat.
+# Floors are measured beside them, in the same halves as ferry's runs: a
+# copy with no ops (a hop whose file lists no indices: every profile is
+# read and written, nothing transformed); bench/lmdb_append.c, which
+# appends the same profiles, sorted by id, to a fresh LMDB environment in
+# one thread with an fdatasync per 50 000 (bodies alone, then bodies and
+# an id entry each): no read, no transform, no log, the least any upgrade
+# into LMDB on this disk must spend; and bench/lua_alone.c, the 0.8.1
+# script called on plain Lua tables (the interpreter's share of the Lua
+# hop). Every ferry run's CPU (user + system) is reported a profile.
 #
 #   BENCH_DOCS=100000 bench/20-upgrade.sh     (normally run by bench/run)
 #   BENCH_BIG=1 ...                           also 10x BENCH_DOCS (disk!)
@@ -38,6 +47,7 @@ FERRY=$B/ferry
 GEN=$B/cdp-gen
 MIG=examples/cdp/migrations
 MIG2=$BENCH_DIR/migrations-2hops
+MIG0=$BENCH_DIR/migrations-copy
 JQLIB=bench/jq
 SQLDIR=bench/sql
 status=0
@@ -55,15 +65,16 @@ fail() {
 
 # ------------------------------------------------------------------ helpers
 # bench_run plus the peak anonymous RSS of the command: sets BENCH_SECS,
-# BENCH_RSS_KB, BENCH_RC and BENCH_ANON_KB (the highest RssAnon seen in
-# /proc while it ran, "" if it could not be read). With /usr/bin/time the
+# BENCH_RSS_KB, BENCH_RC, BENCH_ANON_KB (the highest RssAnon seen in
+# /proc while it ran, "" if it could not be read) and BENCH_CPU (user +
+# system seconds, "" without /usr/bin/time). With /usr/bin/time the
 # process sampled is time's child (env execs the command in place).
 # shellcheck disable=SC2317 # called through bench_repeat
 run_sampled() {
-	local rss_file="$BENCH_DIR/.rss.$$" t0 t1 pid watch k v _ anon=0
+	local rss_file="$BENCH_DIR/.rss.$$" t0 t1 pid watch k v _ anon=0 u s
 	t0=$(bench_now)
 	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f %M -o "$rss_file" "$@" &
+		/usr/bin/time -f '%M %U %S' -o "$rss_file" "$@" &
 	else
 		"$@" &
 	fi
@@ -91,12 +102,15 @@ run_sampled() {
 	BENCH_RC=$?
 	t1=$(bench_now)
 	BENCH_SECS=$(bench_secs "$t0" "$t1")
-	BENCH_RSS_KB=
+	BENCH_RSS_KB='' BENCH_CPU=''
 	if [ -x /usr/bin/time ]; then
-		BENCH_RSS_KB=$(tail -n 1 "$rss_file" 2>/dev/null)
+		read -r BENCH_RSS_KB u s < <(tail -n 1 "$rss_file" 2>/dev/null)
 		rm -f "$rss_file"
 		[[ $BENCH_RSS_KB =~ ^[0-9]+$ ]] || BENCH_RSS_KB=
+		[[ $u$s =~ ^[0-9.]+$ ]] &&
+			BENCH_CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 	fi
+	[ -n "$BENCH_CPU" ] && U_CPU_RUN+=" $BENCH_CPU"
 	if [ "$anon" -gt 0 ]; then BENCH_ANON_KB=$anon; else BENCH_ANON_KB=; fi
 	# bench_repeat keeps the largest BENCH_RSS_KB; do the same for anon.
 	if [ -n "$BENCH_ANON_KB" ] && [ "$BENCH_ANON_KB" -gt "${ANON_MAX:-0}" ]; then
@@ -166,7 +180,8 @@ check_upgrade() {
 # the peers and BENCH_REPEAT after them, and the median of all counts: this
 # VM's speed drifts by 25 % over minutes, and the peers take minutes, so
 # ferry's runs must span the same stretch of time as theirs.
-declare -A U_TIMES=() U_RSS=() U_ANON=() U_FAIL=()
+declare -A U_TIMES=() U_RSS=() U_ANON=() U_FAIL=() U_CPU=()
+U_CPU_RUN="" # run_sampled's CPU seconds of each run
 
 # ferry_upgrade_runs LABEL BASE DIR MIGRATIONS TO PHYSICAL DOCS: one half:
 # BENCH_REPEAT checked runs, their times added to LABEL's.
@@ -175,10 +190,11 @@ ferry_upgrade_runs() {
 	local log=$BENCH_DIR/$label.log
 	[ -n "${U_TIMES[$label]+set}" ] || : >"$log"
 	U_TIMES[$label]=${U_TIMES[$label]:-}
-	ANON_MAX=0
+	ANON_MAX=0 U_CPU_RUN=""
 	if bench_repeat upgrade_once "$base" "$dir" "$mig" "$to" "$log" &&
 		check_upgrade "$dir" "$phys" "$docs"; then
 		U_TIMES[$label]+=" $BENCH_TIMES"
+		U_CPU[$label]+="$U_CPU_RUN"
 		[ "${BENCH_RSS_KB:-0}" -gt "${U_RSS[$label]:-0}" ] &&
 			U_RSS[$label]=$BENCH_RSS_KB
 		[ "$ANON_MAX" -gt "${U_ANON[$label]:-0}" ] && U_ANON[$label]=$ANON_MAX
@@ -190,11 +206,13 @@ ferry_upgrade_runs() {
 }
 
 # ferry_upgrade_report LABEL DOCS TO: the median of all of LABEL's runs;
-# sets R_RATE, R_RSS, R_ANON, R_SECS ("" when a run failed).
+# sets R_RATE, R_RSS, R_ANON, R_SECS, R_CPU ("" when a run failed).
 ferry_upgrade_report() {
 	local label=$1 docs=$2 to=$3 runs
-	R_RATE="" R_RSS="" R_ANON="" R_SECS=""
+	R_RATE="" R_RSS="" R_ANON="" R_SECS="" R_CPU=""
 	[ -z "${U_FAIL[$label]:-}" ] && [ -n "${U_TIMES[$label]:-}" ] || return 0
+	# shellcheck disable=SC2086 # a list of numbers
+	[ -n "${U_CPU[$label]:-}" ] && R_CPU=$(bench_median ${U_CPU[$label]})
 	# shellcheck disable=SC2086 # a list of numbers
 	R_SECS=$(bench_median ${U_TIMES[$label]})
 	runs=$(wc -w <<<"${U_TIMES[$label]}")
@@ -202,7 +220,7 @@ ferry_upgrade_report() {
 	R_RSS=${U_RSS[$label]:-}
 	R_ANON=${U_ANON[$label]:-}
 	bench_result "$label" "$docs" "$R_SECS" "$R_RSS" \
-		"anon_kb=${R_ANON:-na}" "to=$to" sync=on "runs=$runs" \
+		"anon_kb=${R_ANON:-na}" "cpu_s=${R_CPU:-na}" "to=$to" sync=on "runs=$runs" \
 		"secs_all=$(tr -s ' ' ',' <<<"${U_TIMES[$label]# }")"
 }
 
@@ -217,16 +235,68 @@ if [ -n "$free_kb" ] && [ "$free_kb" -lt $((bytes * 5 / 1024)) ]; then
 		"a base data dir, a copy of it and the upgraded index are needed" >&2
 fi
 
-rm -rf "$MIG2"
-mkdir -p "$MIG2"
+rm -rf "$MIG2" "$MIG0"
+mkdir -p "$MIG2" "$MIG0"
 cp "$MIG/0.7.1_to_0.7.2.json" "$MIG/0.7.2_to_0.8.0.json" "$MIG2/"
+cat >"$MIG0/0.7.1_to_0.7.2.json" <<'JSON'
+{"from": "0.7.1", "to": "0.7.2", "description": "copy only: no ops", "indices": {}}
+JSON
 cat "$file" >/dev/null # warm the page cache
 
+# ------------------------------------------------------------------ floor
+# floor_once: one run of bench/lmdb_append (both modes) into a temporary
+# directory; its times are added to FLOOR_BODIES and FLOOR_IDS, the CPU
+# seconds of the bodies run to FLOOR_CPU.
+FLOOR_BODIES="" FLOOR_IDS="" FLOOR_CPU="" FLOOR_FAIL=""
+floor_once() {
+	local dir=$BENCH_DIR/lmdb-append log=$BENCH_DIR/lmdb-append.log out
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if out=$("$BENCH_DIR/lmdb_append" "$file" "$dir" 50000 2>>"$log"); then
+		echo "$out" >>"$log"
+		FLOOR_BODIES+=" $(sed -n 's/^bodies .*secs=\([0-9.]*\).*/\1/p' <<<"$out")"
+		FLOOR_CPU+=" $(sed -n 's/^bodies .*cpu=\([0-9.]*\).*/\1/p' <<<"$out")"
+		FLOOR_IDS+=" $(sed -n 's/^ids .*secs=\([0-9.]*\).*/\1/p' <<<"$out")"
+	elif [ -z "$FLOOR_FAIL" ]; then
+		FLOOR_FAIL=1
+		BENCH_RC=1
+		fail "bench/lmdb_append" "$log"
+	fi
+	rm -rf "$dir"
+}
+
+# lua_once: bench/lua_alone on the 0.8.1 script, N calls; the microseconds
+# a call took are added to LUA_US.
+LUA_US="" LUA_FAIL=""
+lua_once() {
+	local log=$BENCH_DIR/lua-alone.log out
+	if out=$("$BENCH_DIR/lua_alone" "$MIG/0.8.1/profile.lua" "$N" 2>>"$log"); then
+		echo "$out" >>"$log"
+		LUA_US+=" $(sed -n 's/.*us_per_call=\([0-9.]*\).*/\1/p' <<<"$out")"
+	elif [ -z "$LUA_FAIL" ]; then
+		LUA_FAIL=1
+		BENCH_RC=1
+		fail "bench/lua_alone" "$log"
+	fi
+}
+floor_ok=0 lua_ok=0
+: >"$BENCH_DIR/lmdb-append.log"
+: >"$BENCH_DIR/lua-alone.log"
+bench_build_helper lmdb_append lmdb -llmdb && floor_ok=1
+bench_build_helper lua_alone lua5.4 -llua5.4 && lua_ok=1
+
 # ------------------------------------------------------------------ ferry
-# ferry_halves: one half of the ferry runs of both upgrades, if the base
-# data dir is there.
+# ferry_halves: one half of the ferry runs of both upgrades and of the
+# floors, if the base data dir is there.
 ferry_halves() {
+	local i
 	[ -d "$BASE" ] || return 0
+	for ((i = 0; i < BENCH_REPEAT; i++)); do
+		[ "$floor_ok" = 1 ] && floor_once
+		[ "$lua_ok" = 1 ] && lua_once
+	done
+	ferry_upgrade_runs upgrade-copy "$BASE" "$DATA" "$MIG0" 0.7.2 \
+		v0_7_2.default.profile "$N"
 	ferry_upgrade_runs upgrade-2hops "$BASE" "$DATA" "$MIG2" 0.8.0 \
 		v0_8_0.default.profile "$N"
 	ferry_upgrade_runs upgrade-3hops "$BASE" "$DATA" "$MIG" 0.8.1 \
@@ -427,9 +497,29 @@ fi
 ferry_halves # the second half, after the peers
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$BASE"
 ferry_upgrade_report upgrade-2hops "$N" 0.8.0
-u2_rate=$R_RATE u2_rss=$R_RSS u2_anon=$R_ANON u2_secs=$R_SECS
+u2_rate=$R_RATE u2_rss=$R_RSS u2_anon=$R_ANON u2_secs=$R_SECS u2_cpu=$R_CPU
 ferry_upgrade_report upgrade-3hops "$N" 0.8.1
-u3_rate=$R_RATE u3_rss=$R_RSS u3_anon=$R_ANON u3_secs=$R_SECS
+u3_rate=$R_RATE u3_rss=$R_RSS u3_anon=$R_ANON u3_secs=$R_SECS u3_cpu=$R_CPU
+ferry_upgrade_report upgrade-copy "$N" 0.7.2
+u0_rate=$R_RATE u0_cpu=$R_CPU
+fb_rate="" fi_rate="" fb_cpu="" lua_us=""
+if [ -n "$FLOOR_BODIES" ] && [ -z "$FLOOR_FAIL" ]; then
+	# shellcheck disable=SC2086 # lists of numbers
+	fb_secs=$(bench_median $FLOOR_BODIES) fi_secs=$(bench_median $FLOOR_IDS)
+	# shellcheck disable=SC2086
+	fb_cpu=$(bench_median $FLOOR_CPU)
+	fb_rate=$(bench_rate "$N" "$fb_secs") fi_rate=$(bench_rate "$N" "$fi_secs")
+	bench_result lmdb-append-bodies "$N" "$fb_secs" "" sync=on batch=50000 \
+		"cpu_s=$fb_cpu" "secs_all=$(tr -s ' ' ',' <<<"${FLOOR_BODIES# }")"
+	bench_result lmdb-append-ids "$N" "$fi_secs" "" sync=on batch=50000 \
+		"secs_all=$(tr -s ' ' ',' <<<"${FLOOR_IDS# }")"
+fi
+if [ -n "$LUA_US" ] && [ -z "$LUA_FAIL" ]; then
+	# shellcheck disable=SC2086 # a list of numbers
+	lua_us=$(bench_median $LUA_US)
+	bench_result lua-alone "$N" "$(awk -v u="$lua_us" -v n="$N" 'BEGIN { printf "%.6f", u * n / 1e6 }')" \
+		"" "us_per_call=$lua_us" "us_all=$(tr -s ' ' ',' <<<"${LUA_US# }")"
+fi
 
 # ------------------------------------------------------------------ 10x
 big_rate="" big_rss="" big_anon="" NB=$((N * 10))
@@ -484,6 +574,10 @@ bench_row "ferry upgrade to 0.8.0 (2 hops)" "$u2_rate" "$u2_rss" \
 	"$(anon_note "$u2_anon")$(vs "$u2_rate" "$jq2_rate" "$pg2_rate")"
 bench_row "ferry upgrade to 0.8.1 (3, Lua)" "$u3_rate" "$u3_rss" \
 	"$(anon_note "$u3_anon")$(vs "$u3_rate" "$jq3_rate" "$pg3_rate")"
+bench_row "ferry upgrade, copy only (no ops)" "$u0_rate" "" \
+	"$(bench_ratio "$u0_rate" "$fb_rate") of LMDB's append"
+bench_row "LMDB alone: append bodies" "$fb_rate" "" "one thread, fdatasync per 50 k"
+bench_row "LMDB alone: bodies + id entries" "$fi_rate" "" "the same, two puts per doc"
 bench_row "jq, 2 hops >FILE" "$jq2_rate" "$jq2_rss"
 bench_row "jq, 3 hops >FILE" "$jq3_rate" "$jq3_rss"
 bench_row "PostgreSQL ${PGVER:-} COPY (load only)" "$pgc_rate" ""
@@ -505,6 +599,21 @@ if [ "${BENCH_BIG:-0}" = 1 ]; then
 fi
 bench_summary "  (peak RSS counts the pages of the LMDB map a process touched;" \
 	"anon is RssAnon, sampled)"
+if [ -n "$fb_rate" ] && [ -n "$u3_rate" ]; then
+	bench_summary "$(awk -v f="$fb_rate" -v i="$fi_rate" -v u="$u3_rate" 'BEGIN {
+		printf "  floor: LMDB alone appends %.0f k docs/s here (%.0f k with ids);" \
+			" the 3-hop upgrade runs at %.2fx of it", f / 1e3, i / 1e3, u / f }')"
+fi
+# CPU per document, against what 1 M docs/s leaves on these cores.
+us_of() {
+	if [ -n "$1" ]; then awk -v c="$1" -v n="$N" 'BEGIN { printf "%.2f us", c * 1e6 / n }'
+	else echo "n/a"; fi
+}
+bench_summary "  CPU a profile (user + system): copy only $(us_of "$u0_cpu")," \
+	"2 hops $(us_of "$u2_cpu"), 3 hops $(us_of "$u3_cpu"); LMDB's append alone" \
+	"$(us_of "$fb_cpu"); the 0.8.1 script alone in Lua (bench/lua_alone.c: plain" \
+	"tables, no document) $(if [ -n "$lua_us" ]; then printf '%.2f us' "$lua_us"; else echo n/a; fi);" \
+	"1 M docs/s on $(nproc) cores leaves $(nproc).00 us a profile"
 bench_target "upgrade to 0.8.1 (3 hops, Lua) >= 1 M docs/s" "$u3_rate" 1000000
 bench_target "upgrade to 0.8.0 (2 hops) >= 1 M docs/s" "$u2_rate" 1000000
 target_ratio "upgrade (3 hops) >= 20x jq on the same ops" "$u3_rate" "$jq3_rate" 20

@@ -226,3 +226,23 @@ bench_build_scan() {
 	tail -n 5 "$log" >&2
 	return 1
 }
+
+# Builds $BENCH_DIR/NAME from bench/NAME.c, a helper that needs only the
+# library of pkg-config package PKG (FALLBACK: its -l flag without
+# pkg-config), when missing or older than its source.
+#   bench_build_helper lmdb_append lmdb -llmdb
+bench_build_helper() {
+	local name=$1 pkg=$2 fallback=$3
+	local out=$BENCH_DIR/$name log=$BENCH_DIR/$name-build.log
+	if [ -x "$out" ] && [ "$out" -nt "bench/$name.c" ]; then
+		return 0
+	fi
+	# shellcheck disable=SC2046 # pkg-config prints lists of flags
+	if cc -O2 -std=c11 $(pkg-config --cflags "$pkg" 2>/dev/null) "bench/$name.c" \
+		$(pkg-config --libs "$pkg" 2>/dev/null || echo "$fallback") -o "$out" >"$log" 2>&1; then
+		return 0
+	fi
+	echo "bench: building bench/$name.c failed; see $log" >&2
+	tail -n 5 "$log" >&2
+	return 1
+}
