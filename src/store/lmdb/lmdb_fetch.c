@@ -138,14 +138,9 @@ static int helper_ready(flmdb_fetch *f, MDB_txn *txn)
 			return -1;
 		f->pid = getpid();
 	}
-	int rc = f->txn ? mdb_txn_renew(f->txn) :
-		mdb_txn_begin(f->env, NULL, MDB_RDONLY, &f->txn);
-	if (rc) {
-		if (f->txn)
-			mdb_txn_abort(f->txn);
-		f->txn = NULL;
+	int rc = flmdb_read_begin(f->env, &f->txn);
+	if (rc)
 		return rc;
-	}
 	if (mdb_txn_id(f->txn) != mdb_txn_id(txn)) {
 		mdb_txn_reset(f->txn);
 		return -1;

@@ -181,6 +181,10 @@ int flmdb_body_at(MDB_cursor *c, uint32_t ix, uint64_t seq,
 		  fstore_entry *out);
 /* Fills *out from a `docs` value (id length, id, body) stored at seq. */
 int flmdb_entry_read(const MDB_val *v, uint64_t seq, fstore_entry *out);
+/* lmdb_env.c: starts (*txn NULL) or renews a read transaction whose id
+ * names the snapshot it reads (see there); an LMDB code, and then *txn
+ * is aborted and NULL. */
+int flmdb_read_begin(MDB_env *env, MDB_txn **txn);
 /* lmdb_fetch.c: */
 /* The scan helper of an environment (its thread starts at the first
  * window it can split, never on a one-core machine); ENOMEM. Freed (its
