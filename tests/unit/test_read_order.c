@@ -57,7 +57,7 @@ typedef struct ro {
 	atomic_int done, errors;
 	atomic_long reads;
 	pthread_mutex_t mu;
-	char msg[256];
+	char msg[640];	/* room for err.msg (512) and two counts */
 } ro;
 
 static void *ro_reader(void *p)
@@ -66,7 +66,7 @@ static void *ro_reader(void *p)
 	ferry_err err = {0, ""};
 	uint64_t last = 0;
 	while (!atomic_load(&m->done)) {
-		uint64_t n;
+		uint64_t n = 0;
 		if (ferry_doc_count(m->db, "mo", &n, &err) || n < last) {
 			pthread_mutex_lock(&m->mu);
 			if (atomic_fetch_add(&m->errors, 1) == 0)
