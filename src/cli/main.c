@@ -24,13 +24,28 @@ static const cli_cmd commands[] = {
 	{NULL, NULL, NULL},
 };
 
-static void usage(FILE *f)
+/* The title line; cli_dispatch prints the usage line and the commands. */
+static void usage_head(FILE *f)
 {
 	fprintf(f, "ferry %s - versioned document indices and zero-loss "
 		"upgrades\n\n", FERRY_VERSION_STRING);
-	fprintf(f, "usage: ferry [--data DIR] <command> [options]\n\n"
+}
+
+static void usage_tail(FILE *f)
+{
+	fprintf(f, "\nglobal options:\n"
 		"  --data DIR   data directory (default: $FERRY_DATA or "
-		"./ferry-data)\n  --version    print the version\n\n");
+		"./ferry-data)\n  --version    print the version\n");
+}
+
+/* `ferry`, `ferry --help`: title, commands, global options. */
+static int usage_all(int help)
+{
+	usage_head(help ? stdout : stderr);
+	int rc = help ? cli_dispatch(NULL, commands, 1, (char *[]){"--help"}) :
+		cli_dispatch(NULL, commands, 0, NULL);
+	usage_tail(help ? stdout : stderr);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -46,16 +61,12 @@ int main(int argc, char **argv)
 			printf("ferry %s\n", FERRY_VERSION_STRING);
 			return 0;
 		} else if (cli_is_help(argv[i])) {
-			usage(stdout);
-			return cli_dispatch(NULL, commands, 1, (char *[]){"--help"});
+			return usage_all(1);
 		} else {
-			usage(stderr);
 			return cli_usage_error("", "unknown option '%s'", argv[i]);
 		}
 	}
-	if (i >= argc) {
-		usage(stderr);
-		return cli_dispatch(NULL, commands, 0, NULL);
-	}
+	if (i >= argc)
+		return usage_all(0);
 	return cli_dispatch(NULL, commands, argc - i, argv + i);
 }

@@ -28,7 +28,7 @@ int cli_dispatch(const char *group, const cli_cmd *table, int argc,
 		fprintf(stderr, "ferry: unknown command '%s%s%s'\n",
 			group ? group : "", group ? " " : "", argv[0]);
 	fprintf(out, "usage: ferry %s%s<command> [options]\n\ncommands:\n",
-		group ? group : "", group ? " " : "");
+		group ? group : "[--data DIR]", " ");
 	for (const cli_cmd *c = table; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fprintf(out, "\nRun 'ferry %s%s<command> --help' for its options.\n",

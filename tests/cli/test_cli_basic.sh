@@ -369,7 +369,9 @@ jqis "status after deletes: no purge pending" "$out" .purge_pending false
 run "$FERRY" --help
 same "ferry --help exit 0" "$rc" 0
 has "ferry --help lists commands" "$out" "import"
-has "ferry --help usage" "$out" "usage:"
+has "ferry --help usage" "$out" "usage: ferry [--data DIR] <command>"
+has "ferry --help lists global options" "$out" "--version    print the version"
+same "ferry --help prints one usage line" "$(printf '%s\n' "$out" | grep -c 'usage:')" 1
 for c in init status versions index doc import export tenant; do
   run "$FERRY" $c --help
   same "ferry $c --help exit 0" "$rc" 0
