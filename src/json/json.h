@@ -156,6 +156,12 @@ int json_expand(json_arena *a, json_value *v, json_error *e);
  * text, unchecked. */
 int json_write(const json_value *v, fbuf *out);
 
+/* Appends s[0..n), a JSON text, re-indented for people (Elasticsearch's
+ * `?pretty`): two spaces a level, `"key" : value`, `{ }` / `[ ]` when
+ * empty, then a newline; strings and numbers byte for byte. FERRY_EJSON
+ * if s is not valid JSON; on any error `out` is left as it was. */
+int json_pretty(const char *s, size_t n, fbuf *out);
+
 /* The value of member `key` (klen bytes), or NULL if `obj` is not an
  * object or has no such member. Linear in the number of members. */
 /* Reading records: the string member `k` of object `o` (NUL-terminated)

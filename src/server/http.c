@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json/json.h"
 #include "server/server.h"
 
 struct conn_state {
@@ -310,6 +311,23 @@ static void access_log(freq *r, size_t bytes, struct MHD_Connection *c)
 		return;
 }
 
+/* `?pretty` (Elasticsearch's): a JSON reply re-indented for people. A
+ * reply that is not JSON (the page, _cat) goes out as it is; HEAD gets
+ * the Content-Length of the pretty GET. */
+static void pretty_reply(freq *r)
+{
+	fbuf p = FBUF_INIT;
+
+	if (r->ctype || !r->out.len || !freq_flag(r, "pretty", 0))
+		return;
+	if (json_pretty(r->out.p, r->out.len, &p)) {
+		fbuf_release(&p); /* the compact reply goes out instead */
+		return;
+	}
+	fbuf_release(&r->out);
+	r->out = p;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, freq *r)
 {
 	struct MHD_Response *resp;
@@ -318,6 +336,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, freq *r)
 	char *body;
 	char allow[64];
 
+	pretty_reply(r);
 	if (!r->out.p && fbuf_adds(&r->out, ""))
 		return MHD_NO;
 	body = fbuf_detach(&r->out, &len);

@@ -4,7 +4,8 @@
  * parse -> write -> parse -> write is a fixed point and keeps the tree
  * equal; json_validate_object agrees with json_validate on objects and
  * finds the same member as json_get; clone is equal; a number that reads
- * as an int64 reads as the same double.
+ * as an int64 reads as the same double; json_pretty() keeps the value
+ * and is a fixed point, and refuses what json_validate() refuses.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +60,19 @@ static void check_object_key(const char *s, size_t n, const json_value *v,
 	CHECK(json_equal(got, want));
 }
 
+static void check_pretty(const char *s, size_t n, const json_value *v)
+{
+	fbuf p1 = FBUF_INIT, p2 = FBUF_INIT;
+	json_value *pv = NULL;
+	CHECK(json_pretty(s, n, &p1) == 0);
+	CHECK(json_parse(arena, p1.p, p1.len, &pv, NULL) == 0);
+	CHECK(json_equal(v, pv));
+	CHECK(json_pretty(p1.p, p1.len, &p2) == 0);
+	CHECK(p1.len == p2.len && memcmp(p1.p, p2.p, p1.len) == 0);
+	fbuf_release(&p1);
+	fbuf_release(&p2);
+}
+
 static void check_valid(const char *s, size_t n, json_value *v)
 {
 	fbuf w1 = FBUF_INIT, w2 = FBUF_INIT;
@@ -71,6 +85,7 @@ static void check_valid(const char *s, size_t n, json_value *v)
 	CHECK(w1.len == w2.len && memcmp(w1.p, w2.p, w1.len) == 0);
 	json_value *c = json_clone(arena, v);
 	CHECK(c && json_equal(c, v));
+	check_pretty(s, n, v);
 	walk(v, 0);
 	if (v->type == JSON_OBJECT) {
 		check_object_key(s, n, v, "id");
@@ -108,6 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(e1.offset == e2.offset && e1.offset <= size);
 		CHECK(e1.msg && e1.msg[0] && strcmp(e1.msg, e2.msg) == 0);
 		CHECK(v == NULL);
+		fbuf p = FBUF_INIT;
+		CHECK(json_pretty(s, size, &p) == FERRY_EJSON && p.len == 0);
+		fbuf_release(&p);
 	} else {
 		CHECK(v);
 		check_valid(s, size, v);

@@ -67,6 +67,18 @@ same "GET doc found" "$(jget "$body" .found)/$(jget "$body" ._source.n)" true/2
 same "  _index is physical" "$(jget "$body" ._index)" v0_7_1.default.profile
 req GET /v0_7_1.default.profile/_doc/p1
 same "GET doc by physical name" "$(jget "$body" ._source.name)" Ann
+compact=$body
+req GET "/profile/_doc/p1?pretty"
+same "GET ?pretty -> 200" "$code" 200
+has "  ?pretty indents, ES-style" "$body" $'{\n  "_index" : "v0_7_1.default.profile",\n'
+has "  ?pretty nests" "$body" $'  "_source" : {\n    "name" : "Ann",\n    "n" : 2\n  }\n}'
+same "  ?pretty is the same document" "$(jq -cS . <<<"$body")" "$(jq -cS . <<<"$compact")"
+req GET "/profile/_doc/p1?pretty=false"
+same "  ?pretty=false stays compact" "$body" "$compact"
+req GET "/nope/_doc/p1?pretty"
+has "  ?pretty on an error" "$body" $'  "status" : 404\n}'
+req GET "/_cat/indices?pretty"
+case "$body" in *'" : '*) bad "  _cat (text) is not re-indented" "$body" ;; *) ok "  _cat (text) is not re-indented" ;; esac
 req GET /profile/_source/p1
 same "GET _source returns the body only" "$(jget "$body" .name)" Ann
 req GET /profile/_doc/missing

@@ -999,6 +999,63 @@ static void t_many_docs_one_arena(void **state)
 	json_arena_free(a);
 }
 
+/* ------------------------------------------------------------------ */
+/* json_pretty (?pretty)                                               */
+
+static void expect_pretty(const char *in, const char *want)
+{
+	fbuf b = FBUF_INIT;
+	assert_int_equal(json_pretty(in, strlen(in), &b), 0);
+	assert_string_equal(b.p, want);
+	json_value *v1 = NULL, *v2 = NULL; /* and it is the same value */
+	assert_int_equal(json_parse(arena, in, strlen(in), &v1, NULL), 0);
+	assert_int_equal(json_parse(arena, b.p, b.len, &v2, NULL), 0);
+	assert_true(json_equal(v1, v2));
+	fbuf_release(&b);
+}
+
+static void t_pretty(void **state)
+{
+	(void)state;
+	expect_pretty("{\"a\":1,\"b\":[true,null,\"x\"]}",
+		      "{\n  \"a\" : 1,\n  \"b\" : [\n    true,\n    null,\n"
+		      "    \"x\"\n  ]\n}\n");
+	expect_pretty(" { } ", "{ }\n");
+	expect_pretty("[ [], {},[ ] ]", "[\n  [ ],\n  { },\n  [ ]\n]\n");
+	/* separators inside strings, escapes, numbers kept byte for byte */
+	expect_pretty("{\"k,:{}\\\"\":\"v[]\\\\\",\"n\":-1.50e+3}",
+		      "{\n  \"k,:{}\\\"\" : \"v[]\\\\\",\n  \"n\" : -1.50e+3\n}\n");
+	expect_pretty("42", "42\n");
+	expect_pretty("{\"a\":{\"b\":{\"c\":{}}}}",
+		      "{\n  \"a\" : {\n    \"b\" : {\n      \"c\" : { }\n    }\n  }\n}\n");
+
+	/* deeper than the 32 spaces written at a time */
+	char deep[200] = "", want[4000] = "";
+	for (int i = 0; i < 20; i++)
+		strcat(deep, "[");
+	strcat(deep, "1");
+	for (int i = 0; i < 20; i++)
+		strcat(deep, "]");
+	fbuf b = FBUF_INIT;
+	assert_int_equal(json_pretty(deep, strlen(deep), &b), 0);
+	size_t off = 0;
+	for (int i = 0; i < 20; i++)
+		off += (size_t)sprintf(want + off, "%*s[\n", 2 * i, "");
+	off += (size_t)sprintf(want + off, "%*s1\n", 40, "");
+	for (int i = 19; i >= 0; i--)
+		off += (size_t)sprintf(want + off, "%*s]\n", 2 * i, "");
+	assert_string_equal(b.p, want);
+
+	/* not JSON: refused, the buffer left as it was */
+	fbuf_clear(&b);
+	assert_int_equal(fbuf_adds(&b, "keep"), 0);
+	assert_int_equal(json_pretty("{\"a\":}", 6, &b), FERRY_EJSON);
+	assert_int_equal(json_pretty("", 0, &b), FERRY_EJSON);
+	assert_int_equal(json_pretty("{} x", 4, &b), FERRY_EJSON);
+	assert_string_equal(b.p, "keep");
+	fbuf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1035,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(t_clone),
 		cmocka_unit_test(t_arena),
 		cmocka_unit_test(t_many_docs_one_arena),
+		cmocka_unit_test(t_pretty),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
