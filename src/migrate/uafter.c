@@ -453,18 +453,55 @@ static int vdel_report(const struct vdel *c, int dry_run, fbuf *out)
 	return rc ? rc : fbuf_adds(out, "]}");
 }
 
+/* 1 if `v` is an item of the ", "-separated `list`. */
+static int list_has(const char *list, const char *v)
+{
+	size_t n = strlen(v);
+	for (const char *p = list; (p = strstr(p, v)); p++)
+		if ((p == list || p[-1] == ' ') && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* Appends each data version that has indices once, ", "-separated. */
+static int list_version(void *ctx, const fcat_index *ix)
+{
+	fbuf *b = ctx;
+	if (b->len && list_has(b->p, ix->version))
+		return 0;
+	int rc = b->len ? fbuf_adds(b, ", ") : 0;
+	return rc ? rc : fbuf_adds(b, ix->version);
+}
+
+static int vdel_none(fstore_txn *t, const char *version, ferry_err *err)
+{
+	fbuf have = FBUF_INIT;
+	int rc = fcat_index_each(t, list_version, &have);
+	rc = ferry_err_set(err, rc ? rc : FERRY_ENOTFOUND, "version %s has no "
+		"indices; versions with indices: %s", version,
+		have.len ? have.p : "none");
+	fbuf_release(&have);
+	return rc;
+}
+
 int ferry_version_delete(ferry_db *db, const char *version, int dry_run,
 			 int force, char **report_json, ferry_err *err)
 {
 	fstore_txn *t;
+	fversion pv;
+	char canon[FVERSION_LEN_MAX + 1];
+	int rc0 = fversion_parse(version, &pv, err);
+	if (rc0)
+		return rc0;
+	if (fversion_format(&pv, canon, sizeof canon) == 0)
+		version = canon; /* 0.08.1 is 0.8.1 */
 	struct vdel c = {version, FBUF_INIT, 0, 0, NULL};
 	fbuf out = FBUF_INIT;
 	/* read-only checks first: the active version, an upgrade building
 	 * it, and whether a snapshot holds it */
 	fstore_txn *rt;
 	struct vdel pre = {version, FBUF_INIT, 0, 0, NULL};
-	int rc0 = fdb_begin(db, 0, &rt, err);
-	if (rc0)
+	if ((rc0 = fdb_begin(db, 0, &rt, err)))
 		return rc0;
 	pre.t = rt;
 	if (!(rc0 = vdel_check(rt, version, err)))
@@ -491,8 +528,7 @@ int ferry_version_delete(ferry_db *db, const char *version, int dry_run,
 	    (rc = fcat_index_each(t, collect_version, &c)))
 		goto fail;
 	if (c.n == 0 && !force) {
-		rc = ferry_err_set(err, FERRY_ENOTFOUND, "version %s has no "
-				   "indices", version);
+		rc = vdel_none(t, version, err);
 		goto fail;
 	}
 	const char *p = c.names.p;

@@ -614,6 +614,13 @@ run "$FERRY" indices delete --version 0.8.1
 same "delete the active version: refused (1)" "$rc" 1
 has "delete the active version: says why" "$err" "active version"
 same "delete the active version: nothing deleted" "$(listing)" "$list1"
+run "$FERRY" indices delete --version 0.9.0
+same "delete a version with no indices: 3" "$rc" 3
+has "  names the versions that have some" "$err" "version 0.9.0 has no indices; versions with indices: 0.7.1, 0.8.1"
+run "$FERRY" indices delete --version banana
+same "delete a bad version: refused (1)" "$rc" 1
+has "  says what a version looks like" "$err" "bad version 'banana'"
+same "  nothing deleted" "$(listing)" "$list1"
 run "$FERRY" indices delete --version 0.7.1 --dry-run
 same "delete --dry-run: exit 0" "$rc" 0
 has "delete --dry-run: says would" "$out" "would delete 6 indices of version 0.7.1"

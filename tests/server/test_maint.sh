@@ -237,6 +237,9 @@ areq GET /indices
 same "GET /indices after the delete" "$(jget "$body" '"\(.count) \([.versions[] | select(.data_version == "0.8.1") | .indices | length])"')" "9 [0]"
 areq DELETE /indices/version/0.6.0
 same "a version with no indices: 404" "$code" 404
+has "  404 names the versions with indices" "$(jget "$body" .error.reason)" "versions with indices: 0.7.1"
+areq DELETE /indices/version/banana
+same "a bad version: 400" "$code/$(jget "$body" .error.type)" 400/illegal_argument_exception
 srv_stop
 same "ferryd stopped cleanly" "$SRV_RC" 0
 
