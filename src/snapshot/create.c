@@ -809,8 +809,9 @@ static int read_all(cctx *c)
 				     ferry_strerror(rc));
 	if (!l.n && c->pattern)
 		return ferry_err_set(c->err, FERRY_ENOTFOUND, "no index matches "
-			"'%s'; patterns match physical names and aliases "
-			"(default.profile, v0_8_1.*), as in `ferry index list`",
+			"'%s'; a pattern matches physical names and aliases "
+			"(for example v0_8_1.* or default.profile) as `ferry "
+			"index list` shows them",
 			c->pattern);
 	if (!(c->cands = calloc(l.n + 1, sizeof *c->cands)) ||
 	    !(c->mode = calloc(l.n + 1, sizeof *c->mode)))
