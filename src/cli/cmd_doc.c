@@ -38,6 +38,10 @@ static int parse(int argc, char **argv, doc_args *a)
 			a->index = argv[i];
 		else if (!a->id)
 			a->id = argv[i];
+		else if (!strcmp(argv[1], "put") && !a->body)
+			return cli_usage_error("doc", "unexpected '%s' after the ID; "
+				"a body goes in --body '%s' or on stdin", argv[i],
+				argv[i]);
 		else
 			return cli_usage_error("doc", "unexpected '%s'", argv[i]);
 	}

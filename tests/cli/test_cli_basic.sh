@@ -196,6 +196,8 @@ jqis "versions counts indices of 0.7.1" "$out" \
   'map(select(.data_version == "0.7.1"))[0].indices' 5
 
 # ------------------------------------------------------------ documents
+expect_fail 2 "doc put with the body as an argument -> 2" "$FERRY" doc put profile a '{"n":0}'
+has "  says where a body goes" "$err" "a body goes in --body '{\"n\":0}' or on stdin"
 run "$FERRY" doc put profile a --body '{"n":1}'
 same "doc put exit 0" "$rc" 0
 jqis "doc put result created" "$out" .result created
