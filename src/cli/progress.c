@@ -45,7 +45,7 @@ static void fmt_eta(double s, char *buf, size_t n)
 
 static void draw(progress *p, double now, int final)
 {
-	char cnt[32], eta[32], bar[BAR_WIDTH + 1];
+	char cnt[32], rt[32], eta[32], bar[BAR_WIDTH + 1];
 	double el = now - p->start;
 	double rate = el > 0 ? (double)p->count / el : 0;
 	double frac = p->total ? (double)p->done / (double)p->total : 0;
@@ -54,21 +54,22 @@ static void draw(progress *p, double now, int final)
 	double left = frac > 0 ? el / frac - el : -1;
 	fmt_eta(final ? 0 : left, eta, sizeof eta);
 	cli_count(p->count, cnt);
+	cli_count((uint64_t)(rate + 0.5), rt); /* grouped like the count */
 	if (p->tty && !final) {
 		int fill = (int)(frac * BAR_WIDTH);
 		memset(bar, '#', (size_t)fill);
 		memset(bar + fill, '.', (size_t)(BAR_WIDTH - fill));
 		bar[BAR_WIDTH] = 0;
-		fprintf(p->out, "\r%s [%s] %3d%%  %s %s  %.0f %s/s  ETA %s\033[K",
-			p->label, bar, (int)(frac * 100), cnt, p->unit, rate,
+		fprintf(p->out, "\r%s [%s] %3d%%  %s %s  %s %s/s  ETA %s\033[K",
+			p->label, bar, (int)(frac * 100), cnt, p->unit, rt,
 			p->unit, eta);
 	} else if (final) {
-		fprintf(p->out, "%s%s: %s %s in %.2fs (%.0f %s/s)\n",
-			p->tty ? "\r\033[K" : "", p->label, cnt, p->unit, el, rate,
+		fprintf(p->out, "%s%s: %s %s in %.2fs (%s %s/s)\n",
+			p->tty ? "\r\033[K" : "", p->label, cnt, p->unit, el, rt,
 			p->unit);
 	} else {
-		fprintf(p->out, "%s: %s %s (%d%%), %.0f %s/s, ETA %s\n", p->label,
-			cnt, p->unit, (int)(frac * 100), rate, p->unit, eta);
+		fprintf(p->out, "%s: %s %s (%d%%), %s %s/s, ETA %s\n", p->label,
+			cnt, p->unit, (int)(frac * 100), rt, p->unit, eta);
 	}
 	fflush(p->out);
 }

@@ -367,6 +367,30 @@ run "$FERRY" status --json
 jqis "status after deletes: indices" "$out" .indices 4
 jqis "status after deletes: no purge pending" "$out" .purge_pending false
 
+# ------------------------------------------------------------ progress
+# On a terminal a bar redrawn in place with count, rate and ETA; otherwise
+# one closing line. Counts and rates are grouped in thousands alike.
+if [ -x "$GEN" ] && command -v script >/dev/null; then
+  "$GEN" --type profile --count 200000 >"$TMP/prog.ndjson"
+  out=$(script -qec "$FERRY import progtty $TMP/prog.ndjson" /dev/null 2>&1)
+  has "tty: a bar" "$out" "progtty ["
+  has "tty: redrawn in place" "$out" $'\033[K'
+  has "tty: an ETA" "$out" "ETA "
+  case "$out" in *[0-9],[0-9][0-9][0-9]" docs/s"*) ok "tty: rate grouped in thousands" ;;
+    *) bad "tty: rate grouped in thousands" "$out" ;; esac
+  run "$FERRY" import progplain "$TMP/prog.ndjson"
+  case "$err" in *"progplain: 200,000 docs in "*"s ("*[0-9],[0-9][0-9][0-9]" docs/s)"*)
+    ok "plain: one closing line with count and rate" ;;
+    *) bad "plain: one closing line with count and rate" "$err" ;; esac
+  case "$err" in *"ETA"*|*$'\r'*) bad "plain: no bar, no ETA" "$err" ;; *) ok "plain: no bar, no ETA" ;; esac
+  "$FERRY" index delete progtty --force >/dev/null &&
+    "$FERRY" index delete progplain --force >/dev/null ||
+    bad "progress: indices deleted"
+  rm -f "$TMP/prog.ndjson"
+else
+  echo "# skipped the progress checks: no cdp-gen or no script(1)"
+fi
+
 # ------------------------------------------------------------ help, usage
 run "$FERRY" --help
 same "ferry --help exit 0" "$rc" 0
