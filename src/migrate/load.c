@@ -234,10 +234,14 @@ static int fmig_list(const char *dir, char ***out, size_t *n, ferry_err *err)
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *e;
-	if (!d)
-		return ferry_err_set(err, errno == ENOENT ? FERRY_ENOTFOUND :
-				     FERRY_EIO, "migrations directory '%s': %s",
-				     dir, strerror(errno));
+	if (!d) {
+		int oe = errno;
+		return ferry_err_set(err, oe == ENOENT ? FERRY_ENOTFOUND : FERRY_EIO,
+			"migrations directory '%s': %s%s", dir, strerror(oe),
+			oe == ENOENT ? "; set FERRY_MIGRATIONS (or pass --migrations "
+			"DIR) to the directory of the {from}_to_{to}.json files" :
+			"");
+	}
 	while ((e = readdir(d))) {
 		if (!fmig_wanted(dir, e->d_name))
 			continue;

@@ -724,6 +724,7 @@ static void test_load_dir(void **state)
 	T_CODE(fmig_dir_load("/nonexistent/ferry-migrations", &s, &err),
 	       FERRY_ENOTFOUND, &err);
 	T_CONTAINS(err.msg, "migrations directory '/nonexistent");
+	T_CONTAINS(err.msg, "set FERRY_MIGRATIONS");
 	/* empty directory: an empty set */
 	snprintf(sub, sizeof sub, "%s/empty", tmpdir);
 	mkdir(sub, 0755);
