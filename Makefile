@@ -110,6 +110,7 @@ fuzz: deps
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  extra=""; [ $$n = fuzz_bulk ] && extra="src/server/h_bulk.c src/server/reply.c src/server/commitq.c src/server/tenant.c"; \
+	  [ $$n = fuzz_mget ] && extra="src/server/h_mget.c src/server/reply.c src/server/tenant.c"; \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
 	    $(PKG_CFLAGS) -o build-fuzz/$$n $$f $$extra $(filter-out src/cli/%,$(LIB_SRC)) $(PKG_LIBS) -lm -pthread || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$n; \

@@ -236,6 +236,10 @@ void h_index_refresh(freq *r);
 void h_cat_indices(freq *r);
 void h_aliases_post(freq *r);
 void h_aliases_get(freq *r);
+/* h_mget.c; fsrv_mget() is h_mget() with ?_source given (true: bodies
+ * included), for callers without a connection (the fuzz target). */
+void h_mget(freq *r);
+void fsrv_mget(freq *r, int source);
 /* h_doc.c */
 void h_doc_get(freq *r);
 void h_doc_put(freq *r);       /* PUT|POST /{i}/_doc/{id}, _create/{id} */

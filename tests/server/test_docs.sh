@@ -79,6 +79,32 @@ req GET "/nope/_doc/p1?pretty"
 has "  ?pretty on an error" "$body" $'  "status" : 404\n}'
 req GET "/_cat/indices?pretty"
 case "$body" in *'" : '*) bad "  _cat (text) is not re-indented" "$body" ;; *) ok "  _cat (text) is not re-indented" ;; esac
+# _mget: one entry per id, in order; per-document errors fail only that one
+req POST /profile/_mget '{"ids":["p1","missing","p1"]}'
+same "_mget ids -> 200" "$code" 200
+same "  found, not found, found again, in order" \
+  "$(jget "$body" '[.docs[] | "\(._id)=\(.found)"] | join(",")')" "p1=true,missing=false,p1=true"
+same "  found has GET's shape" "$(jget "$body" '.docs[0] | "\(._index) \(._source.name) \(._seq_no == ._version)"')" \
+  "v0_7_1.default.profile Ann true"
+req POST /_mget '{"docs":[{"_index":"profile","_id":"p1","_source":false},{"_index":"nope","_id":"p1"},{"_index":"Bad","_id":"p1"},{"_index":"profile","_id":"p1"}]}'
+same "_mget docs -> 200 with per-doc errors" "$code" 200
+same "  _source:false leaves the body out" "$(jget "$body" '.docs[0] | "\(.found) \(has("_source"))"')" "true false"
+same "  a missing index is that doc's error" "$(jget "$body" '.docs[1] | "\(._index) \(.error.type)"')" "nope index_not_found_exception"
+has "  a bad name says why" "$(jget "$body" '.docs[2].error.reason')" "uppercase"
+same "  the others still come" "$(jget "$body" '.docs[3]._source.name')" Ann
+req GET "/profile/_mget?_source=false" '{"ids":["p1"]}'
+same "_mget ?_source=false" "$(jget "$body" '.docs[0] | has("_source")')" false
+req POST /_mget '{"ids":["p1"]}'
+same "_mget ids without an index -> 400" "$code/$(jget "$body" .error.type)" 400/action_request_validation_exception
+has "  says which doc" "$(jget "$body" .error.reason)" "index is missing for doc 0"
+for b in '{}' '{"docs":[]}' '{"ids":[""]}' '{"ids":[{}]}' '{"docs":[{"_id":"p1","routing":"r"}]}' '{"idz":[]}' '[1]' '{"ids":"p1"}'; do
+  req POST /profile/_mget "$b"
+  same "_mget $b -> 400" "$code" 400
+done
+big=$(jq -nc '{ids: [range(10001) | tostring]}')
+req POST /profile/_mget "$big"
+same "_mget of 10001 ids -> 400" "$code" 400
+has "  names the limit" "$(jget "$body" .error.reason)" "at most 10000"
 req GET /profile/_source/p1
 same "GET _source returns the body only" "$(jget "$body" .name)" Ann
 req GET /profile/_doc/missing

@@ -72,6 +72,15 @@ same "  beta's doc survived the bulk delete" "$code" 200
 areq GET "/_cat/indices/beta.profile?format=json"
 same "  beta's count is still 1" "$(jget "$body" '.[0]["docs.count"]')" 1
 
+# --- _mget: another tenant's documents are refused one by one ----------
+req POST /_mget '{"docs":[{"_index":"profile","_id":"x"},{"_index":"beta.profile","_id":"x"},{"_index":"v0_7_1.beta.profile","_id":"x"}]}' "${A[@]}"
+same "acme key _mget: 200" "$code" 200
+same "  own doc found, beta's two refused" \
+  "$(jget "$body" '[.docs[] | (.found // .error.type) | tostring] | join(",")')" "true,security_exception,security_exception"
+same "  and beta's body is not in the reply" "$(jget "$body" '[.docs[]._source.who // empty] | join(",")')" acme
+req POST /profile/_mget '{"ids":["x"]}' "${Bk[@]}"
+same "beta key: /profile/_mget reads beta's" "$(jget "$body" '.docs[0]._source.who')" beta
+
 # --- search, count, listings --------------------------------------------
 req POST /_search '{"query":{"match_all":{}}}' "${A[@]}"
 same "acme key: /_search sees only acme" "$(jget "$body" '[.hits.hits[]._index] | unique | join(",")')" v0_7_1.acme.profile
