@@ -1,9 +1,10 @@
 /*
  * h_index.c - index-level routes in Elasticsearch's shapes: GET|HEAD|PUT
- * |DELETE /{index}, /_refresh (a no-op: ferry's writes are visible when
- * acknowledged), GET /_cat/indices (text or ?format=json) and the alias
- * routes POST /_aliases (all actions in one atomic call) and GET
- * /_aliases. Names may be aliases or physical names everywhere.
+ * |DELETE /{index}, GET /{index}/_mapping and /_mapping, /_refresh (a
+ * no-op: ferry's writes are visible when acknowledged), GET /_cat/indices
+ * (text or ?format=json), GET /_cluster/health, and the alias routes
+ * POST /_aliases (all actions in one atomic call) and GET /_aliases.
+ * Names may be aliases or physical names everywhere.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +22,47 @@ static void add_str_member(fbuf *o, const char *k, const char *v, int comma)
 	fbuf_add_jstr(o, v, strlen(v));
 }
 
+/* Drops the indices of other tenants from a list; returns the new count. */
+static size_t keep_own(const freq *r, ferry_index_info *l, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (freq_tenant_owns(r, l[i].name))
+			l[k++] = l[i];
+	return k;
+}
+
+/* Member `key` of the index's stored create body, as JSON ({} if none). */
+static void body_member(const json_value *v, const char *key, fbuf *o)
+{
+	const json_value *m = v ? json_get(v, key, strlen(key)) : NULL;
+	if (!m || json_write(m, o))
+		fbuf_adds(o, "{}");
+}
+
+/* The parsed create body of physical index `name` (NULL if it has none)
+ * in arena *a (made here; the caller frees it and *text). */
+static json_value *index_body(freq *r, const char *name, json_arena **a,
+			      char **text)
+{
+	json_value *v = NULL;
+	size_t len = 0;
+	*a = NULL;
+	*text = NULL;
+	if (ferry_index_body(r->db, name, text, &len, NULL) == 0 && len &&
+	    (*a = json_arena_new()) && json_parse(*a, *text, len, &v, NULL))
+		v = NULL;
+	return v;
+}
+
 void h_index_get(freq *r)
 {
 	ferry_index_info info;
 	ferry_err err;
-	json_arena *a = NULL;
-	json_value *v = NULL, *m, *st;
-	char *body = NULL, name[FERRY_NAME_MAX + 1];
-	size_t len = 0;
+	json_arena *a;
+	json_value *v;
+	char *body, name[FERRY_NAME_MAX + 1];
 	int rc;
 
 	if (freq_index_name(r, r->seg[0], name))
@@ -39,9 +73,7 @@ void h_index_get(freq *r)
 	}
 	if (r->method == FM_HEAD)
 		return;
-	if (ferry_index_body(r->db, info.name, &body, &len, &err) == 0 &&
-	    len && (a = json_arena_new()))
-		json_parse(a, body, len, &v, NULL);
+	v = index_body(r, info.name, &a, &body);
 	fbuf_addc(&r->out, '{');
 	fbuf_add_jstr(&r->out, info.name, strlen(info.name));
 	fbuf_adds(&r->out, ":{\"aliases\":{");
@@ -50,21 +82,83 @@ void h_index_get(freq *r)
 		fbuf_adds(&r->out, ":{}");
 	}
 	fbuf_adds(&r->out, "},\"mappings\":");
-	if (v && (m = json_get(v, "mappings", 8)))
-		json_write(m, &r->out);
-	else
-		fbuf_adds(&r->out, "{}");
+	body_member(v, "mappings", &r->out);
 	fbuf_adds(&r->out, ",\"settings\":");
-	if (v && (st = json_get(v, "settings", 8)))
-		json_write(st, &r->out);
-	else
-		fbuf_adds(&r->out, "{}");
+	body_member(v, "settings", &r->out);
 	fbuf_addf(&r->out, ",\"ferry\":{\"data_version\":\"%s\",\"tenant\":\"%s\","
 			   "\"index\":\"%s\",\"docs\":%llu,\"seq\":%llu}}}",
 		  info.data_version, info.tenant, info.index,
 		  (unsigned long long)info.docs, (unsigned long long)info.seq);
 	json_arena_free(a);
 	ferry_free(body);
+}
+
+/* GET /{index}/_mapping, GET /_mapping: {physical:{"mappings":{..}}} for
+ * the index (or every index the request may see), as created. */
+void h_index_mapping(freq *r)
+{
+	ferry_index_info *l = NULL, one;
+	ferry_err err;
+	size_t n = 0;
+	char name[FERRY_NAME_MAX + 1];
+	int rc;
+
+	if (r->nseg == 2) {
+		if (freq_index_name(r, r->seg[0], name))
+			return;
+		if ((rc = ferry_index_get(r->db, name, &one, &err))) {
+			freq_ferr_index(r, rc, &err, name);
+			return;
+		}
+	} else if ((rc = ferry_index_list(r->db, NULL, &l, &n, &err))) {
+		freq_ferr(r, rc, &err);
+		return;
+	} else {
+		n = keep_own(r, l, n);
+	}
+	fbuf_addc(&r->out, '{');
+	for (size_t i = 0; i < (l ? n : 1); i++) {
+		const char *ix = l ? l[i].name : one.name;
+		json_arena *a;
+		char *body;
+		json_value *v = index_body(r, ix, &a, &body);
+		if (i)
+			fbuf_addc(&r->out, ',');
+		fbuf_add_jstr(&r->out, ix, strlen(ix));
+		fbuf_adds(&r->out, ":{\"mappings\":");
+		body_member(v, "mappings", &r->out);
+		fbuf_addc(&r->out, '}');
+		json_arena_free(a);
+		ferry_free(body);
+	}
+	fbuf_addc(&r->out, '}');
+	ferry_free(l);
+}
+
+/* GET /_cluster/health: Elasticsearch's shape for clients that wait for
+ * a usable cluster at start. ferry is one node with one shard an index
+ * and no replicas, so it is green whenever it answers. */
+void h_cluster_health(freq *r)
+{
+	ferry_index_info *l = NULL;
+	ferry_err err;
+	size_t n = 0;
+	int rc = ferry_index_list(r->db, NULL, &l, &n, &err);
+	if (rc) {
+		freq_ferr(r, rc, &err);
+		return;
+	}
+	n = keep_own(r, l, n);
+	ferry_free(l);
+	fbuf_addf(&r->out, "{\"cluster_name\":\"ferry\",\"status\":\"green\","
+		  "\"timed_out\":false,\"number_of_nodes\":1,"
+		  "\"number_of_data_nodes\":1,\"active_primary_shards\":%zu,"
+		  "\"active_shards\":%zu,\"relocating_shards\":0,"
+		  "\"initializing_shards\":0,\"unassigned_shards\":0,"
+		  "\"delayed_unassigned_shards\":0,\"number_of_pending_tasks\":0,"
+		  "\"number_of_in_flight_fetch\":0,"
+		  "\"task_max_waiting_in_queue_millis\":0,"
+		  "\"active_shards_percent_as_number\":100.0}", n, n);
 }
 
 void h_index_put(freq *r)
@@ -131,17 +225,6 @@ void h_index_refresh(freq *r)
 		return;
 	}
 	fbuf_adds(&r->out, "{\"_shards\":{\"total\":1,\"successful\":1,\"failed\":0}}");
-}
-
-/* Drops the indices of other tenants from a list; returns the new count. */
-static size_t keep_own(const freq *r, ferry_index_info *l, size_t n)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		if (freq_tenant_owns(r, l[i].name))
-			l[k++] = l[i];
-	return k;
 }
 
 static void cat_json(fbuf *o, const ferry_index_info *l, size_t n)

@@ -73,6 +73,8 @@ static const fsrv_route routes[] = {
 	R(GP, "/_all/_count", FA_DATA, h_count),
 	R(GP, "/_refresh", FA_DATA, h_index_refresh),
 	R(GP, "/_mget", FA_DATA, h_mget),
+	R(GH, "/_mapping", FA_DATA, h_index_mapping),
+	R(GH, "/_cluster/health", FA_DATA, h_cluster_health),
 
 	R(GH, "/{}", FA_DATA, h_index_get),
 	R(FM_PUT, "/{}", FA_DATA, h_index_put),
@@ -82,6 +84,7 @@ static const fsrv_route routes[] = {
 	R(GP, "/{}/_count", FA_DATA, h_count),
 	R(PP, "/{}/_bulk", FA_DATA, h_bulk),
 	R(GP, "/{}/_mget", FA_DATA, h_mget),
+	R(GH, "/{}/_mapping", FA_DATA, h_index_mapping),
 	R(FM_POST, "/{}/_doc", FA_DATA, h_doc_post),
 	R(GH, "/{}/_doc/{*}", FA_DATA, h_doc_get),
 	R(PP, "/{}/_doc/{*}", FA_DATA, h_doc_put),

@@ -230,6 +230,8 @@ void h_root(freq *r);           /* GET / (JSON or the page) */
 void h_web_asset(freq *r);      /* GET /ui/{file} */
 /* h_index.c */
 void h_index_get(freq *r);
+void h_index_mapping(freq *r);
+void h_cluster_health(freq *r);
 void h_index_put(freq *r);
 void h_index_delete(freq *r);
 void h_index_refresh(freq *r);

@@ -33,6 +33,15 @@ req GET /profile
 same "GET index -> 200" "$code" 200
 same "  mappings kept" "$(jget "$body" '.["v0_7_1.default.profile"].mappings.properties.name.type')" keyword
 same "  alias listed" "$(jget "$body" '.["v0_7_1.default.profile"].aliases | keys[0]')" default.profile
+req GET /profile/_mapping
+same "GET _mapping: the mappings as created" "$(jget "$body" '.["v0_7_1.default.profile"].mappings.properties.name.type')" keyword
+same "  and nothing else" "$(jget "$body" '.["v0_7_1.default.profile"] | keys | join(",")')" mappings
+req GET /_mapping
+same "GET /_mapping lists every index" "$(jget "$body" 'keys | join(",")')" v0_7_1.default.profile
+req GET /nope/_mapping
+same "GET _mapping of a missing index -> 404" "$code/$(jget "$body" .error.type)" 404/index_not_found_exception
+req GET /_cluster/health
+same "GET /_cluster/health" "$code $(jget "$body" '"\(.status) \(.number_of_nodes) \(.active_primary_shards)"')" "200 green 1 1"
 req HEAD /profile "" -I
 same "HEAD index -> 200" "$code" 200
 req GET /nope

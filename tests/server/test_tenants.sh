@@ -99,6 +99,10 @@ same "acme key: _cat/indices lists only acme" "$(jget "$body" '[.[].index] | map
 [ "$(jget "$body" 'length')" -ge 1 ] && ok "  and does list acme's" || bad "  acme listed" "$body"
 req GET /_aliases "" "${A[@]}"
 same "acme key: _aliases lists only acme" "$(jget "$body" '[keys[] | select(contains(".acme.") | not)] | length')" 0
+req GET /_mapping "" "${A[@]}"
+same "acme key: /_mapping lists only acme" "$(jget "$body" '[keys[] | select(contains(".acme.") | not)] | length')" 0
+req GET /beta.profile/_mapping "" "${A[@]}"
+same "acme key: beta's _mapping -> 403" "$code" 403
 areq GET '/_cat/indices?format=json'
 [ "$(jget "$body" 'length')" -ge 3 ] && ok "admin lists every tenant's indices" || bad "admin list" "$body"
 
