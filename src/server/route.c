@@ -82,6 +82,7 @@ static const fsrv_route routes[] = {
 	R(GP, "/{}/_refresh", FA_DATA, h_index_refresh),
 	R(GP, "/{}/_search", FA_DATA, h_search),
 	R(GP, "/{}/_count", FA_DATA, h_count),
+	R(FM_POST, "/{}/_delete_by_query", FA_DATA, h_delete_by_query),
 	R(PP, "/{}/_bulk", FA_DATA, h_bulk),
 	R(GP, "/{}/_mget", FA_DATA, h_mget),
 	R(GH, "/{}/_mapping", FA_DATA, h_index_mapping),

@@ -253,6 +253,7 @@ void h_bulk(freq *r);          /* POST /_bulk, /{i}/_bulk */
 /* h_search.c */
 void h_search(freq *r);
 void h_count(freq *r);
+void h_delete_by_query(freq *r);
 /* h_maint.c */
 void h_info_version(freq *r);
 void h_migrations(freq *r);
