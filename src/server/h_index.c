@@ -97,9 +97,9 @@ void h_index_get(freq *r)
  * the index (or every index the request may see), as created. */
 void h_index_mapping(freq *r)
 {
-	ferry_index_info *l = NULL, one;
+	ferry_index_info *l = NULL, one, *list = &one;
 	ferry_err err;
-	size_t n = 0;
+	size_t n = 1;
 	char name[FERRY_NAME_MAX + 1];
 	int rc;
 
@@ -114,17 +114,17 @@ void h_index_mapping(freq *r)
 		freq_ferr(r, rc, &err);
 		return;
 	} else {
+		list = l;
 		n = keep_own(r, l, n);
 	}
 	fbuf_addc(&r->out, '{');
-	for (size_t i = 0; i < (l ? n : 1); i++) {
-		const char *ix = l ? l[i].name : one.name;
+	for (size_t i = 0; i < n; i++) {
 		json_arena *a;
 		char *body;
-		json_value *v = index_body(r, ix, &a, &body);
+		json_value *v = index_body(r, list[i].name, &a, &body);
 		if (i)
 			fbuf_addc(&r->out, ',');
-		fbuf_add_jstr(&r->out, ix, strlen(ix));
+		fbuf_add_jstr(&r->out, list[i].name, strlen(list[i].name));
 		fbuf_adds(&r->out, ":{\"mappings\":");
 		body_member(v, "mappings", &r->out);
 		fbuf_addc(&r->out, '}');

@@ -21,6 +21,8 @@ has "default worker pool: $want for $cores cores" "$(cat "$TMP/ferryd.log")" \
   ", $want threads,"
 
 # --- indices ---------------------------------------------------------
+req GET /_mapping
+same "GET /_mapping with no index: {}" "$code $body" "200 {}"
 req PUT /profile '{"mappings":{"properties":{"name":{"type":"keyword"}}}}'
 same "PUT index -> 200" "$code" 200
 same "PUT index names the physical index" "$(jget "$body" .index)" "v0_7_1.default.profile"
