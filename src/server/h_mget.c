@@ -158,20 +158,13 @@ static int parse_body(freq *r, const json_value *b, const char *path_index,
 static void doc_error(fbuf *o, const mget_doc *d, const char *type,
 		      const char *reason)
 {
-	size_t tl = strlen(type), rl = strlen(reason);
 	fbuf_adds(o, "{\"_index\":");
 	fbuf_add_jstr(o, d->index, strlen(d->index));
 	fbuf_adds(o, ",\"_id\":");
 	fbuf_add_jstr(o, d->id, d->idlen);
-	fbuf_adds(o, ",\"error\":{\"root_cause\":[{\"type\":");
-	fbuf_add_jstr(o, type, tl);
-	fbuf_adds(o, ",\"reason\":");
-	fbuf_add_jstr(o, reason, rl);
-	fbuf_adds(o, "}],\"type\":");
-	fbuf_add_jstr(o, type, tl);
-	fbuf_adds(o, ",\"reason\":");
-	fbuf_add_jstr(o, reason, rl);
-	fbuf_adds(o, "}}");
+	fbuf_adds(o, ",\"error\":");
+	freq_error_object(o, type, reason);
+	fbuf_addc(o, '}');
 }
 
 /* One entry of "docs" in the reply. */

@@ -28,13 +28,11 @@ int64_t fsrv_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void error_body(fbuf *out, int status, const char *type,
-		       const char *reason)
+void freq_error_object(fbuf *out, const char *type, const char *reason)
 {
 	size_t rl = strlen(reason), tl = strlen(type);
 
-	fbuf_clear(out);
-	fbuf_adds(out, "{\"error\":{\"root_cause\":[{\"type\":");
+	fbuf_adds(out, "{\"root_cause\":[{\"type\":");
 	fbuf_add_jstr(out, type, tl);
 	fbuf_adds(out, ",\"reason\":");
 	fbuf_add_jstr(out, reason, rl);
@@ -42,7 +40,16 @@ static void error_body(fbuf *out, int status, const char *type,
 	fbuf_add_jstr(out, type, tl);
 	fbuf_adds(out, ",\"reason\":");
 	fbuf_add_jstr(out, reason, rl);
-	fbuf_addf(out, "},\"status\":%d}", status);
+	fbuf_addc(out, '}');
+}
+
+static void error_body(fbuf *out, int status, const char *type,
+		       const char *reason)
+{
+	fbuf_clear(out);
+	fbuf_adds(out, "{\"error\":");
+	freq_error_object(out, type, reason);
+	fbuf_addf(out, ",\"status\":%d}", status);
 }
 
 void freq_error(freq *r, int status, const char *type, const char *fmt, ...)

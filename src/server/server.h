@@ -199,6 +199,9 @@ int freq_flag(freq *r, const char *key, int dflt);
  *  "status":N}. freq_error() replaces r->out. */
 void freq_error(freq *r, int status, const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Appends the envelope's inner object alone, {"root_cause":[..],"type":..,
+ * "reason":..}: the per-item "error" of replies that list many results. */
+void freq_error_object(fbuf *out, const char *type, const char *reason);
 /* Maps a ferry code and message to status and type (ENOTFOUND -> 404,
  * EEXISTS -> 400 resource_already_exists_exception, EJSON -> 400
  * parse_exception, EINVAL/ENAME/EVERSION -> 400, EBUSY -> 409, EPERM ->

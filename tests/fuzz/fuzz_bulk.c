@@ -18,34 +18,14 @@
 
 #include "json/json.h"
 #include "server/server.h"
+#include "fuzz_db.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static ferry_db *db;
-static char dir[] = "/tmp/ferry-fuzz-bulk.XXXXXX";
-
-static void cleanup(void)
-{
-	char cmd[64];
-
-	ferry_db_close(db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		return;
-}
-
 static ferry_db *fuzz_db(void)
 {
-	if (db)
-		return db;
-	setenv("FERRY_SYNC", "off", 1);
-	setenv("FERRY_MAP_SIZE", "256M", 1);
-	if (!mkdtemp(dir) || ferry_db_open(dir, FERRY_OPEN_CREATE, &db, NULL) ||
-	    ferry_db_init(db, "0.7.1", 0, NULL) ||
-	    ferry_index_create(db, "profile", NULL, 0, NULL))
-		abort();
-	atexit(cleanup);
-	return db;
+	int fresh;
+	return fuzz_db_get("bulk", "256M", &fresh);
 }
 
 /* Every document an item of the reply names is absent or a JSON object. */

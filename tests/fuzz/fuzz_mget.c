@@ -19,6 +19,7 @@
 
 #include "json/json.h"
 #include "server/server.h"
+#include "fuzz_db.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,29 +35,12 @@ int freq_flag(freq *r, const char *key, int dflt)
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 
-static ferry_db *db;
-static char dir[] = "/tmp/ferry-fuzz-mget.XXXXXX";
-
-static void cleanup(void)
-{
-	char cmd[64];
-	ferry_db_close(db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		return;
-}
-
+/* The data dir with documents "1".."5" = {"n":<id>} in "profile". */
 static ferry_db *fuzz_db(void)
 {
-	if (db)
-		return db;
-	setenv("FERRY_SYNC", "off", 1);
-	setenv("FERRY_MAP_SIZE", "64M", 1);
-	if (!mkdtemp(dir) || ferry_db_open(dir, FERRY_OPEN_CREATE, &db, NULL) ||
-	    ferry_db_init(db, "0.7.1", 0, NULL) ||
-	    ferry_index_create(db, "profile", NULL, 0, NULL))
-		abort();
-	for (int i = 1; i <= 5; i++) {
+	int fresh;
+	ferry_db *db = fuzz_db_get("mget", "64M", &fresh);
+	for (int i = 1; fresh && i <= 5; i++) {
 		char id[4], body[32];
 		ferry_write_result w;
 		snprintf(id, sizeof id, "%d", i);
@@ -65,7 +49,6 @@ static ferry_db *fuzz_db(void)
 				  strlen(body), FERRY_OP_INDEX, &w, NULL))
 			abort();
 	}
-	atexit(cleanup);
 	return db;
 }
 
